@@ -1,0 +1,103 @@
+"""Writing files so that a failure never leaves half a file behind.
+
+Every pattern file and export goes through :func:`atomic_write`: the bytes go to a temporary file next to the
+target and only a complete, flushed file is renamed over it. A crash, a full disk or a cancelled export
+therefore leaves either the old file or the new one, never a truncated mix — and never a stray temp file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError
+
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows needs it for untranslated bytes; 0 elsewhere
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _check_target(path: Path) -> Path:
+    if path.name in ("", ".", ".."):
+        raise InputError(f"cannot write {path}: that is a folder, not a file name.")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder.")
+    folder = path.parent
+    if not folder.exists():
+        raise InputError(f"cannot write {path}: the folder {folder} does not exist.")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: {folder} is not a folder.")
+    return folder
+
+
+def _create_temp(path: Path, folder: Path) -> tuple[int, Path]:
+    """A new, exclusive temp file in the target's folder (same file system, so the rename is atomic).
+
+    ``os.open`` with mode 0o666 lets the process umask decide the permissions, exactly as for a file written
+    directly; ``mkstemp`` would make every saved pattern private (0o600) instead.
+    """
+    for _ in range(100):
+        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise InputError(f"cannot write {path}: {_reason(e)}.") from None
+        return fd, tmp
+    raise InputError(f"cannot write {path}: could not create a temporary file in {folder}.")
+
+
+@contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "wb", *, encoding: str = "utf-8", newline: str | None = None
+) -> Iterator[IO[Any]]:
+    """Yield a file object whose contents replace ``path`` only if the ``with`` block finishes.
+
+    ``mode`` is ``"wb"`` (bytes) or ``"w"`` (text, ``encoding``/``newline`` as for :func:`open`). Problems the
+    user can fix (missing or read-only folder, full disk) become :class:`InputError` ("cannot write …");
+    any other exception from the block is re-raised unchanged after the temp file is removed.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write supports mode 'wb' or 'w', not {mode!r}")
+    target = Path(path)
+    folder = _check_target(target)
+    fd, tmp = _create_temp(target, folder)
+    try:
+        try:
+            if mode == "wb":
+                f = os.fdopen(fd, "wb")
+            else:
+                f = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        except BaseException:
+            os.close(fd)
+            raise
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            # Keep the permissions of a file being overwritten (e.g. one the user made read-only for others).
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, target)
+    except OSError as e:
+        _remove_quietly(tmp)
+        raise InputError(f"cannot write {target}: {_reason(e)}.") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _remove_quietly(tmp: Path) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass

@@ -1,0 +1,282 @@
+"""Load any common image file into float sRGB, safely.
+
+Pattern making compares colours to within a fraction of a ΔE, so the loader keeps everything the file has:
+16-bit files stay 16-bit (Pillow squeezes 16-bit colour PNG/TIFF down to 8 bits, so those go through OpenCV),
+CMYK and embedded colour profiles are converted to sRGB, and the camera's EXIF orientation is applied so a
+portrait photo is not stitched lying on its side. Anything the loader cannot read becomes an
+:class:`InputError` naming the file — a hobbyist dropping a random file on the window never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+from .errors import InputError
+
+# Pillow modes whose samples are already wider than 8 bits and which Pillow decodes faithfully.
+_WIDE_GREY_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+@dataclass
+class Photo:
+    """A decoded image: straight (not premultiplied) sRGB and optional coverage."""
+
+    srgb: np.ndarray
+    """float32 (H,W,3) in [0,1], orientation applied, at the file's full precision."""
+    alpha: np.ndarray | None
+    """float32 (H,W) in [0,1]; None when every pixel is opaque."""
+    path: str = ""
+    """Where it came from, for messages and pattern metadata."""
+
+    @property
+    def width(self) -> int:
+        return int(self.srgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.srgb.shape[0])
+
+
+def _name(path: str | Path) -> str:
+    return str(path) if str(path) else "the image"
+
+
+def _not_readable(path: str | Path, reason: str) -> InputError:
+    reason = " ".join(str(reason).split()).rstrip(".") or "unknown problem"
+    return InputError(
+        f"{_name(path)} is not an image PixlCraft can read ({reason}). Save it as PNG or JPEG and try again."
+    )
+
+
+def _too_large(path: str | Path, size: tuple[int, int] | None) -> InputError:
+    limit = Image.MAX_IMAGE_PIXELS
+    what = f" ({size[0]}×{size[1]} pixels)" if size else ""
+    most = f"; the most PixlCraft opens is {limit / 1e6:.0f} megapixels" if limit else ""
+    return InputError(
+        f"{_name(path)} is too large to open safely{what}{most}. Shrink it in an image editor first."
+    )
+
+
+# --------------------------------------------------------------------------------------------- arrays
+
+
+def photo_from_array(arr: np.ndarray, path: str = "") -> Photo:
+    """Wrap a grey, grey+alpha, RGB or RGBA array (uint8, uint16, bool or float in [0,1]) as a Photo.
+
+    Integer types other than uint8/uint16 are accepted when their values fit in 0–255 (a plain
+    ``np.array([[0, 255]])`` is int64), because the scale of wider integers is a guess we should not make.
+    """
+    a = np.asarray(arr)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4):
+        raise InputError(
+            f"{_name(path)}: an image array must be (H,W) grey or (H,W,C) with 1–4 channels, not {a.shape}."
+        )
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputError(f"{_name(path)} has no pixels ({a.shape[1]}×{a.shape[0]}).")
+    values = _to_unit_float(a, path)
+    channels = values.shape[2]
+    colour = values[..., : 1 if channels <= 2 else 3]
+    if colour.shape[2] == 1:
+        colour = np.repeat(colour, 3, axis=2)
+    alpha = values[..., -1] if channels in (2, 4) else None
+    if alpha is not None and bool((alpha >= 1.0).all()):
+        alpha = None
+    return Photo(
+        np.ascontiguousarray(colour, dtype=np.float32),
+        None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
+        str(path),
+    )
+
+
+def _to_unit_float(a: np.ndarray, path: str | Path) -> np.ndarray:
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / np.float32(255)
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / np.float32(65535)
+    if np.issubdtype(a.dtype, np.integer):
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 255:
+            raise InputError(
+                f"{_name(path)}: integer pixel values {lo}–{hi} are ambiguous; use uint8 (0–255), "
+                "uint16 (0–65535) or floats in [0,1]."
+            )
+        return a.astype(np.float32) / np.float32(255)
+    if np.issubdtype(a.dtype, np.floating):
+        f = a.astype(np.float32)
+        if not np.isfinite(f).all():
+            raise InputError(f"{_name(path)} contains NaN or infinite pixel values.")
+        return np.clip(f, 0.0, 1.0)
+    raise InputError(f"{_name(path)}: pixels of type {a.dtype} are not an image.")
+
+
+# --------------------------------------------------------------------------------------------- files
+
+
+def load_photo(path: str | Path) -> Photo:
+    """Read an image file (PNG, JPEG, GIF, TIFF, WebP, BMP, …) into a :class:`Photo`.
+
+    Raises :class:`InputError` for a missing, empty, damaged, non-image or absurdly large file.
+    """
+    p = Path(path)
+    # 1. the file itself
+    if not p.exists():
+        raise InputError(f"{p} does not exist. Check the file name and folder.")
+    if p.is_dir():
+        raise InputError(f"{p} is a folder, not an image file.")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {p}: {e.strerror or e}.") from None
+    if not data:
+        raise InputError(f"{p} is empty (0 bytes), not an image.")
+
+    # 2. decode with Pillow: it identifies the format, guards against decompression bombs and verifies the
+    #    whole stream (a truncated file fails here instead of loading half grey).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                limit = Image.MAX_IMAGE_PIXELS
+                if limit is not None and im.width * im.height > limit:
+                    raise _too_large(p, im.size)
+                im.load()
+                photo = _decode(im, data, p)
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_large(p, None) from None
+    except Image.UnidentifiedImageError:
+        raise _not_readable(p, "unknown or unsupported file format") from None
+    except MemoryError:
+        raise _too_large(p, None) from None
+    except Exception as e:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, …
+        raise _not_readable(p, f"the file is damaged or incomplete: {e}") from None
+    if photo.width == 0 or photo.height == 0:
+        raise _not_readable(p, "it has no pixels")
+    return photo
+
+
+def _decode(im: Image.Image, data: bytes, path: Path) -> Photo:
+    if _needs_opencv(im, data):
+        arr = _decode_opencv(data, path)
+        return photo_from_array(_apply_orientation(arr, _exif_orientation(im)), str(path))
+    if _exif_orientation(im) != 1:
+        im = ImageOps.exif_transpose(im)  # keeps info (and so the ICC profile) on the turned copy
+    return photo_from_array(_pillow_array(_to_srgb_profile(im)), str(path))
+
+
+def _exif_orientation(im: Image.Image) -> int:
+    try:
+        value = int(im.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block should not make an otherwise fine photo unreadable
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """The array twin of ``ImageOps.exif_transpose`` for pixels Pillow cannot hold (16-bit colour)."""
+    if orientation == 2:
+        return arr[:, ::-1]
+    if orientation == 3:
+        return arr[::-1, ::-1]
+    if orientation == 4:
+        return arr[::-1]
+    if orientation == 5:
+        return arr.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(arr, k=-1)
+    if orientation == 7:
+        return arr[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return np.rot90(arr, k=1)
+    return arr
+
+
+def _bits_per_sample(im: Image.Image, data: bytes) -> int:
+    if im.format == "PNG" and len(data) > 24:
+        return data[24]  # IHDR bit depth: 8-byte signature, chunk length and type, width, height
+    if im.format == "TIFF":
+        bits = getattr(im, "tag_v2", {}).get(258, 8)
+        return int(max(bits) if isinstance(bits, tuple | list) else bits)
+    return 8
+
+
+def _needs_opencv(im: Image.Image, data: bytes) -> bool:
+    return (
+        im.format in ("PNG", "TIFF")
+        and im.mode not in _WIDE_GREY_MODES
+        and _bits_per_sample(im, data) > 8
+    )
+
+
+def _decode_opencv(data: bytes, path: Path) -> np.ndarray:
+    import cv2
+
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise _not_readable(path, "the high bit-depth image data could not be decoded")
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        # OpenCV hands out BGR(A); PixlCraft works in RGB(A).
+        arr = arr[..., [2, 1, 0, 3]] if arr.shape[2] == 4 else arr[..., ::-1]
+    return arr
+
+
+def _to_srgb_profile(im: Image.Image) -> Image.Image:
+    """Convert colour with an embedded ICC profile (Display P3, Adobe RGB, a CMYK press profile) to sRGB.
+
+    Palette colours are sRGB, so matching a P3 phone photo by its raw numbers would shift every colour. A
+    profile LittleCMS cannot use is ignored, as browsers do, rather than refusing the picture. (16-bit colour
+    files decoded by OpenCV keep their numbers; such files rarely carry a non-sRGB profile.)
+    """
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
+        return im
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if src.profile.xcolor_space.strip() != ("CMYK" if im.mode == "CMYK" else "RGB"):
+            return im  # a profile for another colour space than the pixels: unusable
+        base = im.convert("RGB") if im.mode == "RGBA" else im
+        converted = ImageCms.profileToProfile(base, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except Exception:
+        return im
+    if converted is None:
+        return im
+    if im.mode == "RGBA":
+        converted.putalpha(im.getchannel("A"))
+    return converted
+
+
+def _pillow_array(im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(im).astype(np.uint16)
+    if mode == "I":
+        a = np.asarray(im).astype(np.int64)
+        hi = int(a.max()) if a.size else 0
+        # Pillow gives 16-bit PNG/TIFF grey as "I"; only genuinely 32-bit integer data uses the wider scale.
+        scale = 65535.0 if hi <= 65535 else float(2**31 - 1)
+        return (np.clip(a, 0, None) / scale).astype(np.float32)
+    if mode == "F":
+        a = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        hi = float(a.max()) if a.size else 0.0
+        # Floating-point images are conventionally in [0,1]; brighter (HDR) data is scaled down, not clipped.
+        return np.clip(a / hi if hi > 1.0 else a, 0.0, 1.0)
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return np.asarray(im)
+    if mode in ("La", "RGBa"):  # premultiplied alpha: un-premultiply through Pillow
+        return np.asarray(im.convert("LA" if mode == "La" else "RGBA"))
+    if mode == "1":
+        return np.asarray(im.convert("L"))
+    # P, PA, CMYK without a profile, YCbCr, LAB, HSV, RGBX: Pillow's own conversions are right for these,
+    # and a palette image's transparency (tRNS or an RGBA palette) survives only through RGBA.
+    return np.asarray(im.convert("RGBA" if im.has_transparency_data else "RGB"))

@@ -1,0 +1,896 @@
+"""Palettes: the real colours a pattern is allowed to use.
+
+A pattern is only useful if every cell names something a person can buy, so a palette is an ordered list of
+brand products (code, name, approximate sRGB and, for LEGO, the catalogue ids that shops and CAD tools use).
+Palettes are plain data: the built-in ones are the CSV files in ``palettes/`` (installed as the package
+``pixlcraft._palettes``), and users bring their own as ``.hex``, GIMP ``.gpl`` or ``.csv`` files. Every file,
+built-in or not, goes through the same readers, so the built-ins double as test data for the user formats.
+
+Errors are :class:`~pixlcraft.errors.PaletteError` with the file, the line and what was expected, because the
+person reading them is usually fixing a hand-made text file.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import operator
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import PaletteError
+from .material import AIDA_14, BEAD_MIDI, BEAD_MINI, BRICK_1X1, GENERIC, MATERIALS, Material
+
+__all__ = [
+    "Palette",
+    "PaletteEntry",
+    "builtin_names",
+    "load_builtin",
+    "load_palette_file",
+    "read_owned_codes",
+    "resolve_palette",
+    "restrict_palette",
+    "save_palette_file",
+    "user_palette_dir",
+    "user_palettes",
+]
+
+PALETTE_EXTENSIONS = (".hex", ".gpl", ".csv")
+USER_PALETTE_DIR_ENV = "PIXLCRAFT_PALETTE_DIR"
+_MAX_FILE_BYTES = 8 * 1024 * 1024  # far above any real palette; stops someone loading a photo by mistake
+_REPO_PALETTES = Path(__file__).resolve().parent.parent / "palettes"
+
+# short name → (brand, material). The order is the order front ends list them in.
+_BUILTINS: dict[str, tuple[str, Material]] = {
+    "dmc": ("DMC", AIDA_14),
+    "perler": ("Perler", BEAD_MIDI),
+    "perler_mini": ("Perler Mini", BEAD_MINI),
+    "hama": ("Hama", BEAD_MIDI),
+    "hama_mini": ("Hama Mini", BEAD_MINI),
+    "artkal_s": ("Artkal S", BEAD_MIDI),  # Artkal S is the 5 mm series, C the 2.6 mm one (see SOURCES.md)
+    "artkal_c": ("Artkal C", BEAD_MINI),
+    "nabbi": ("Nabbi", BEAD_MIDI),
+    "lego": ("LEGO", BRICK_1X1),
+}
+
+# DMC labels white thread "BLANC"; people write "White". Applied to any palette that has a BLANC code.
+_WHITE_ALIASES = ("WHITE",)
+# DMC's withdrawn 2013 pack 3880–3895 and the codes DMC says replace them (SOURCES.md, "Not included").
+_DMC_WITHDRAWN = {
+    "3880": "223", "3881": "164", "3882": "839", "3883": "722", "3884": "535", "3885": "312",
+    "3886": "3685", "3887": "208", "3888": "3740", "3889": "445", "3890": "3766", "3891": "995",
+    "3892": "740", "3893": "543", "3894": "907", "3895": "646",
+}
+_ID_PREFIX = re.compile(r"(ldraw|ld|bricklink|bl|rebrickable|rb)\s*[:#]?\s*(\d+)", re.IGNORECASE)
+_ID_FIELD = {"ldraw": "ldraw_code", "ld": "ldraw_code", "bricklink": "bricklink_id", "bl": "bricklink_id",
+             "rebrickable": "rebrickable_id", "rb": "rebrickable_id"}
+_HEX6 = re.compile(r"#?([0-9A-Fa-f]{6})")
+_ID_COLUMNS = ("bricklink_id", "ldraw_code", "rebrickable_id")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The data classes
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """One product: a thread, a bead colour or a brick colour."""
+
+    code: str
+    name: str
+    rgb: tuple[int, int, int]
+    bricklink_id: int | None = None
+    ldraw_code: int | None = None
+    rebrickable_id: int | None = None
+    transparent: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not self.code.strip():
+            raise PaletteError(f"A palette colour needs a code, got {self.code!r}.")
+        try:
+            rgb = tuple(int(operator.index(v)) for v in self.rgb)
+        except TypeError:
+            raise PaletteError(f"Colour {self.code}: R,G,B must be whole numbers: {self.rgb!r}.") from None
+        if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+            raise PaletteError(f"Colour {self.code}: R,G,B must be three numbers 0–255, got {self.rgb!r}.")
+        # Plain ints (not numpy scalars) keep entries hashable, comparable and JSON-safe.
+        object.__setattr__(self, "rgb", rgb)
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "transparent", bool(self.transparent))
+
+    @property
+    def hex(self) -> str:
+        return "#{:02X}{:02X}{:02X}".format(*self.rgb)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Palette:
+    """An ordered, immutable set of colours of one brand; pattern grids store indices into it."""
+
+    name: str
+    brand: str
+    material: Material
+    entries: tuple[PaletteEntry, ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        entries = tuple(self.entries)
+        object.__setattr__(self, "entries", entries)
+        if not entries:
+            raise PaletteError(f"Palette '{self.name}' has no colours; a palette needs at least one.")
+        if not isinstance(self.material, Material):
+            raise PaletteError(f"Palette '{self.name}': material must be a Material, got {self.material!r}.")
+        seen: dict[str, str] = {}
+        for e in entries:
+            if not isinstance(e, PaletteEntry):
+                raise PaletteError(f"Palette '{self.name}' holds {e!r}, which is not a PaletteEntry.")
+            key = e.code.strip().upper()
+            if key in seen:
+                raise PaletteError(f"Palette '{self.name}' uses the code '{e.code}' twice.")
+            seen[key] = e.code
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[PaletteEntry]:
+        return iter(self.entries)
+
+    def __getitem__(self, index: int) -> PaletteEntry:
+        return self.entries[operator.index(index)]
+
+    def __repr__(self) -> str:
+        return f"Palette({self.name!r}, {self.brand!r}, {len(self)} colours, material={self.material.key!r})"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(e.code for e in self.entries)
+
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        """(n, 3) uint8, read-only: shared by every caller, so nobody may edit it in place."""
+        arr = np.array([e.rgb for e in self.entries], dtype=np.uint8).reshape(-1, 3)
+        arr.setflags(write=False)
+        return arr
+
+    @cached_property
+    def lab(self) -> np.ndarray:
+        """(n, 3) float64 CIELAB, read-only; computed once because every conversion needs it."""
+        from .color import srgb8_to_lab  # lazy: keeps this module importable on its own
+
+        arr = np.array(srgb8_to_lab(self.rgb), dtype=np.float64).reshape(-1, 3)
+        arr.setflags(write=False)
+        return arr
+
+    # -- looking colours up ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _lookup_tables(self) -> dict[str, dict[Any, int]]:
+        """Maps from the several ways people write a colour to its index; ambiguous keys are left out."""
+        tables: dict[str, dict[Any, int]] = {"exact": {}, "code": {}, "name": {}, "rgb": {},
+                                              "bricklink_id": {}, "ldraw_code": {}, "rebrickable_id": {}}
+        clashes: dict[str, set[Any]] = {k: set() for k in tables}
+
+        def put(table: str, key: Any, i: int) -> None:
+            if key is None or key == "":
+                return
+            if key in tables[table] and tables[table][key] != i:
+                clashes[table].add(key)
+            else:
+                tables[table][key] = i
+
+        for i, e in enumerate(self.entries):
+            put("exact", e.code.strip().upper(), i)
+            put("code", _code_key(e.code), i)
+            put("name", _name_key(e.name), i)
+            put("rgb", e.rgb, i)
+            put("bricklink_id", e.bricklink_id, i)
+            put("ldraw_code", e.ldraw_code, i)
+            put("rebrickable_id", e.rebrickable_id, i)
+        for table, keys in clashes.items():
+            for key in keys:
+                tables[table].pop(key, None)
+        return tables
+
+    def find(self, code: str) -> int | None:
+        """Like :meth:`index_of` but returns ``None`` for an unknown colour."""
+        text = str(code).strip()
+        if not text:
+            return None
+        t = self._lookup_tables
+        upper = text.upper()
+        for table, key in (("exact", upper), ("code", _code_key(text))):
+            if key in t[table]:
+                return t[table][key]
+        if self.brand == "DMC" and upper in _DMC_WITHDRAWN:
+            return self.find(_DMC_WITHDRAWN[upper])
+        if upper in _WHITE_ALIASES and "BLANC" in t["exact"]:
+            return t["exact"]["BLANC"]
+        m = _ID_PREFIX.fullmatch(text)
+        if m:
+            return t[_ID_FIELD[m.group(1).lower()]].get(int(m.group(2)))
+        if _name_key(text) in t["name"]:
+            return t["name"][_name_key(text)]
+        if text.isdigit() and int(text) in t["ldraw_code"]:
+            return t["ldraw_code"][int(text)]
+        m = _HEX6.fullmatch(text)
+        if m:
+            return t["rgb"].get(_hex_to_rgb(m.group(1)))
+        return None
+
+    def index_of(self, code: str) -> int:
+        """Index of the colour written as ``code``.
+
+        Accepted, in this order: the code itself (any case, surrounding spaces ignored, leading zeros in
+        numbers ignored, so DMC "1" is "01" and Hama "H1" is "H01"); White for BLANC; DMC's withdrawn
+        3880–3895 as the codes DMC replaced them with; ``ldraw:N``, ``bl:N`` or ``rb:N`` for catalogue ids;
+        the colour's name; a bare number that is no code but an LDraw code; ``#RRGGBB`` of exactly one entry.
+        For LEGO the code is the BrickLink id, so "5" is BrickLink Red; LDraw 5 is written ``ldraw:5``.
+        """
+        i = self.find(code)
+        if i is None:
+            shown = str(code).strip()
+            raise PaletteError(f"There is no colour '{shown}' in {self._describe()}.{self._hint(code)}")
+        return i
+
+    def entry(self, code: str) -> PaletteEntry:
+        return self.entries[self.index_of(code)]
+
+    def _describe(self) -> str:
+        return f"the {self.brand} palette '{self.name}' ({len(self)} colours)"
+
+    def _close(self, code: str) -> list[PaletteEntry]:
+        """Up to three entries whose code or name looks like ``code``, for "did you mean" hints."""
+        text = str(code).strip().upper()
+        found: list[PaletteEntry] = []
+        if not text:
+            return found
+        for pool in ({e.code.upper(): e for e in self.entries}, {e.name.upper(): e for e in self.entries}):
+            for m in difflib.get_close_matches(text, list(pool), n=3, cutoff=0.6):
+                if pool[m] not in found:
+                    found.append(pool[m])
+        return found[:3]
+
+    def _suggest(self, code: str) -> str:
+        close = self._close(code)
+        return " or ".join(e.code if e.name in ("", e.code) else f"{e.code} ({e.name})" for e in close)
+
+    def _hint(self, code: str) -> str:
+        suggestion = self._suggest(code)
+        return f" Did you mean {suggestion}?" if suggestion else ""
+
+    # -- smaller palettes ------------------------------------------------------------------------------------
+
+    def restrict(self, codes: Iterable[str]) -> Palette:
+        """Only the colours the user owns, kept in palette order so charts list them the usual way.
+
+        An item with spaces that is not itself a colour (LEGO names have spaces) counts as several codes when
+        each word is one, so "310 BLANC 3865" works as well as "310,BLANC,3865".
+        """
+        if isinstance(codes, str):
+            codes = [codes]
+        keep: set[int] = set()
+        unknown: list[str] = []
+        for raw in codes:
+            text = str(raw).strip()
+            if not text:
+                continue
+            i = self.find(text)
+            if i is not None:
+                keep.add(i)
+                continue
+            found = [self.find(part) for part in text.split()]
+            if len(found) > 1 and None not in found:
+                keep.update(j for j in found if j is not None)
+            else:
+                unknown.append(text)
+        if len(unknown) == 1:
+            u = unknown[0]
+            raise PaletteError(f"There is no colour '{u}' in {self._describe()}.{self._hint(u)}")
+        if unknown:
+            shown = "; ".join(f"'{u}'" + (f": did you mean {hint}?" if (hint := self._suggest(u)) else "")
+                              for u in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            raise PaletteError(f"{len(unknown)} of your colours are not in {self._describe()}: {shown}{more}")
+        if not keep:
+            raise PaletteError(f"No colours were given to keep from {self._describe()}; list at least one.")
+        return self.subset(sorted(keep))
+
+    def subset(self, indices: Sequence[int]) -> Palette:
+        """A palette of the given entries, in the given order (grids re-indexed by the caller)."""
+        idx = [operator.index(i) for i in indices]
+        n = len(self)
+        bad = [i for i in idx if not -n <= i < n]
+        if bad:
+            raise IndexError(f"palette index {bad[0]} is out of range for {n} colours")
+        idx = [i % n for i in idx]
+        if len(set(idx)) != len(idx):
+            raise ValueError("subset indices must not repeat")
+        if not idx:
+            raise PaletteError(f"No colours were chosen from {self._describe()}.")
+        return Palette(self.name, self.brand, self.material, tuple(self.entries[i] for i in idx), self.source)
+
+    # -- storage ---------------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe and self-contained (material included): a saved pattern never needs the original file."""
+        m = self.material
+        entries = []
+        for e in self.entries:
+            d: dict[str, Any] = {"code": e.code, "name": e.name, "hex": e.hex}
+            for key in _ID_COLUMNS:
+                if getattr(e, key) is not None:
+                    d[key] = getattr(e, key)
+            if e.transparent:
+                d["transparent"] = True
+            entries.append(d)
+        return {
+            "name": self.name,
+            "brand": self.brand,
+            "source": self.source,
+            "material": {"key": m.key, "craft": m.craft, "description": m.description,
+                         "pitch_mm": m.pitch_mm},
+            "entries": entries,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Palette:
+        def damaged(why: str) -> PaletteError:
+            return PaletteError(f"The stored palette is damaged: {why}.")
+
+        if not isinstance(d, dict):
+            raise damaged("expected an object with 'name', 'brand', 'material' and 'entries'")
+        for key in ("name", "brand", "entries"):
+            if key not in d:
+                raise damaged(f"'{key}' is missing")
+        if not isinstance(d["name"], str) or not isinstance(d["brand"], str):
+            raise damaged("'name' and 'brand' must be text")
+        material = _material_from(d.get("material", GENERIC.key), damaged)
+        raw = d["entries"]
+        if not isinstance(raw, list) or not raw:
+            raise damaged("'entries' must be a non-empty list")
+        entries = []
+        for n, item in enumerate(raw, 1):
+            if not isinstance(item, dict):
+                raise damaged(f"colour {n} is not an object")
+            m = _HEX6.fullmatch(str(item.get("hex", "")))
+            if m is None:
+                raise damaged(f"colour {n} has no valid 'hex' (expected #RRGGBB), found {item.get('hex')!r}")
+            ids = {}
+            for key in _ID_COLUMNS:
+                v = item.get(key)
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                    raise damaged(f"colour {n}: '{key}' must be a whole number, found {v!r}")
+                ids[key] = v
+            code, name = item.get("code"), item.get("name", "")
+            if not isinstance(code, str) or not code.strip() or not isinstance(name, str):
+                raise damaged(f"colour {n} needs a text 'code' and 'name'")
+            transparent = item.get("transparent", False)
+            if not isinstance(transparent, bool):
+                raise damaged(f"colour {n}: 'transparent' must be true or false, found {transparent!r}")
+            entries.append(PaletteEntry(code, name, _hex_to_rgb(m.group(1)), **ids, transparent=transparent))
+        try:
+            return cls(d["name"], d["brand"], material, tuple(entries), str(d.get("source", "")))
+        except PaletteError as e:
+            raise damaged(str(e).rstrip(".")) from None
+
+
+def _material_from(value: Any, damaged: Callable[[str], PaletteError]) -> Material:
+    if isinstance(value, str):
+        if value in MATERIALS:
+            return MATERIALS[value]
+        raise damaged(f"unknown material '{value}'")
+    if not isinstance(value, dict):
+        raise damaged("'material' must be a key or an object")
+    try:
+        m = Material(str(value["key"]), value["craft"], str(value["description"]), float(value["pitch_mm"]))
+    except (KeyError, TypeError, ValueError):
+        raise damaged("'material' needs key, craft, description and pitch_mm") from None
+    if m.craft not in ("stitch", "bead", "brick", "generic") or not m.pitch_mm > 0:
+        raise damaged(f"material '{m.key}' has an unknown craft or a bad pitch")
+    known = MATERIALS.get(m.key)
+    return known if known == m else m  # the shared constant where it matches, so `is AIDA_14` holds
+
+
+def _code_key(text: str) -> str:
+    """'H 01', 'h-1', 'H1' → 'H1'; digit groups stay apart: '80 19001' is '80-19001', '8019001' isn't."""
+    tokens = re.findall(r"[A-Z]+|[0-9]+", text.upper())
+    out = ""
+    prev = ""
+    for tok in tokens:
+        if tok.isdigit():
+            tok = str(int(tok))
+            if prev.isdigit():
+                out += "-"
+        out += tok
+        prev = tok
+    return out
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", text.upper()).strip()
+
+
+def _hex_to_rgb(six: str) -> tuple[int, int, int]:
+    return int(six[0:2], 16), int(six[2:4], 16), int(six[4:6], 16)
+
+
+def restrict_palette(palette: Palette, owned: str | Path | Iterable[str]) -> Palette:
+    """``palette`` cut down to the colours in ``owned`` (a code list, a comma-separated string or a file)."""
+    return palette.restrict(read_owned_codes(owned))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Built-in palettes
+
+
+def builtin_names() -> list[str]:
+    return list(_BUILTINS)
+
+
+def _builtin_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def load_builtin(name: str) -> Palette:
+    """A bundled palette by short name ("dmc", "perler_mini"; "Perler Mini" works too); cached, immutable."""
+    key = _builtin_key(name)
+    if key not in _BUILTINS:
+        listing = ", ".join(_BUILTINS)
+        raise PaletteError(f"There is no built-in palette '{name}'. Built-in palettes: {listing}.")
+    return _load_builtin_cached(key)
+
+
+@cache
+def _load_builtin_cached(key: str) -> Palette:
+    brand, material = _BUILTINS[key]
+    text, origin = _builtin_text(f"{key}.csv")
+    return Palette(key, brand, material, tuple(_parse_csv(text, origin)), source=f"builtin:{key}")
+
+
+def _builtin_text(filename: str) -> tuple[str, str]:
+    """Read from the installed package, or from the repository when running from a source checkout."""
+    try:
+        from importlib.resources import files
+
+        text = files("pixlcraft._palettes").joinpath(filename).read_text(encoding="utf-8")
+        return text, f"built-in {filename}"
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    path = _REPO_PALETTES / filename
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except OSError:
+        raise PaletteError(f"The built-in palette file {filename} is missing; reinstall PixlCraft.") from None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# User palette files
+
+
+def user_palette_dir() -> Path:
+    """Where users keep their own palettes; ``resolve_palette("mine")`` finds ``mine.gpl`` there.
+
+    ``$PIXLCRAFT_PALETTE_DIR`` overrides the per-user data folder (handy for shared or portable setups).
+    """
+    env = os.environ.get(USER_PALETTE_DIR_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pixlcraft", appauthor=False)) / "palettes"
+
+
+def user_palettes() -> list[Path]:
+    """Palette files in :func:`user_palette_dir`, sorted by name (none if the folder doesn't exist)."""
+    folder = user_palette_dir()
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PALETTE_EXTENSIONS]
+    return sorted(found, key=lambda p: p.name.lower())
+
+
+def resolve_palette(name_or_path: str | Path) -> Palette:
+    """What a ``--palette`` option means: a built-in name, else a file path, else a user palette."""
+    text = str(name_or_path).strip()
+    listing = ", ".join(_BUILTINS)
+    if not text:
+        raise PaletteError(f"No palette was given. Built-in palettes: {listing}; or a .hex/.gpl/.csv file.")
+    key = _builtin_key(text.removeprefix("builtin:"))
+    if key in _BUILTINS:
+        return load_builtin(key)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return load_palette_file(path)
+    if path.is_dir():
+        raise PaletteError(f"'{text}' is a folder, not a palette file (.hex, .gpl or .csv).")
+    folder = user_palette_dir()
+    if path.suffix.lower() in PALETTE_EXTENSIONS and ("/" in text or os.sep in text):
+        raise PaletteError(f"The palette file {path} does not exist.")
+    if "/" not in text and os.sep not in text:
+        matches = [p for p in user_palettes() if text.lower() in (p.name.lower(), p.stem.lower())]
+        if len(matches) == 1:
+            return load_palette_file(matches[0])
+        if len(matches) > 1:
+            names = ", ".join(p.name for p in matches)
+            raise PaletteError(f"'{text}' matches several files in {folder}: {names}. Give the file name.")
+    raise PaletteError(f"'{text}' is neither a built-in palette ({listing}) nor an existing palette file "
+                       f"(.hex, .gpl or .csv; your own palettes can also live in {folder}).")
+
+
+def load_palette_file(
+    path: str | Path,
+    *,
+    name: str | None = None,
+    material: Material | str | None = None,
+    brand: str | None = None,
+) -> Palette:
+    """Read a user palette; the extension picks the reader (``.hex``, ``.gpl``, ``.csv``).
+
+    Codes: a ``.csv`` file's ``code`` column (or in LEGO-style files ``bricklink_id``); otherwise the colour's
+    position, "1", "2", … in file order, which is short enough for a chart legend and easy to type in an
+    owned-colours list. Names: the file's names where it has them, else the colour as ``#RRGGBB``.
+    """
+    p = Path(path).expanduser()
+    ext = p.suffix.lower()
+    parser = _PARSERS.get(ext)
+    if parser is None:
+        what = f"the extension '{p.suffix}'" if p.suffix else "no extension"
+        raise PaletteError(f"Palette file {p} has {what}; PixlCraft reads .hex (one RRGGBB per line), "
+                           ".gpl (GIMP palette) and .csv files.")
+    text = _read_text(p)
+    entries = parser(text, str(p))
+    if isinstance(material, str):
+        if material not in MATERIALS:
+            raise PaletteError(f"Unknown material '{material}'; choose one of: {', '.join(MATERIALS)}.")
+        material = MATERIALS[material]
+    return Palette(name or p.stem, brand or "Custom", material or GENERIC, tuple(entries), source=str(p))
+
+
+def save_palette_file(palette: Palette, path: str | Path) -> Path:
+    """Write ``palette`` as .hex, .gpl or .csv (by extension), atomically.
+
+    Only .csv keeps everything (codes, names, catalogue ids); .gpl keeps colours and names, .hex only colours,
+    and both number the colours 1, 2, … when read back.
+    """
+    p = Path(path).expanduser()
+    ext = p.suffix.lower()
+    if ext == ".hex":
+        text = "".join(e.hex[1:] + "\n" for e in palette)
+    elif ext == ".gpl":
+        rows = ["{:3d} {:3d} {:3d}\t{}\n".format(*e.rgb, _one_line(e.name)) for e in palette]
+        text = f"GIMP Palette\nName: {_one_line(palette.name)}\nColumns: 0\n#\n" + "".join(rows)
+    elif ext == ".csv":
+        text = _csv_text(palette)
+    else:
+        raise PaletteError(f"Cannot write {p}: use a .hex, .gpl or .csv file name.")
+    _write_atomic(p, text)
+    return p
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[\r\n]+", " ", text)
+
+
+def _csv_text(palette: Palette) -> str:
+    ids = [k for k in _ID_COLUMNS if any(getattr(e, k) is not None for e in palette)]
+    with_trans = bool(ids) or any(e.transparent for e in palette)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["code", "name", "hex", *ids, *(["transparent"] if with_trans else [])])
+    for e in palette:
+        row = [e.code, e.name, e.hex, *("" if getattr(e, k) is None else getattr(e, k) for k in ids)]
+        w.writerow(row + (["true" if e.transparent else "false"] if with_trans else []))
+    return buf.getvalue()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise PaletteError(f"Cannot write {path}: {e.strerror}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise PaletteError(f"Cannot write {path}: {e.strerror}.") from None
+
+
+def read_owned_codes(spec: str | Path | Iterable[str]) -> list[str]:
+    """The colour codes a user owns, from a file, a comma-separated string or a list.
+
+    Codes are separated by commas, semicolons, tabs or new lines; spaces are resolved by
+    :meth:`Palette.restrict` (which knows whether "Dark Bluish Gray" is one colour). ``#`` starts a comment
+    unless it begins a ``#RRGGBB`` colour.
+    """
+    if isinstance(spec, Path) or (isinstance(spec, str) and _names_a_file(spec)):
+        return _split_owned(_read_text(Path(spec).expanduser(), what="colour list"))
+    if isinstance(spec, str):
+        return _split_owned(spec)
+    return [str(c).strip() for c in spec if str(c).strip()]
+
+
+def _names_a_file(text: str) -> bool:
+    if any(c in text for c in ",;\n"):
+        return False
+    p = Path(text.strip()).expanduser()
+    return p.is_file() or "/" in text or os.sep in text or p.suffix.lower() in (".txt", ".csv", ".list")
+
+
+def _split_owned(text: str) -> list[str]:
+    codes = []
+    for line in _lines(text):
+        line = re.sub(r"(?:^|(?<=\s))#(?![0-9A-Fa-f]{6}(?![0-9A-Za-z])).*$", "", line)
+        codes.extend(c.strip() for c in re.split(r"[,;\t]", line) if c.strip())
+    return codes
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Readers: text → entries, every problem reported with file and line
+
+
+def _err(origin: str, line: int | None, message: str) -> PaletteError:
+    where = f"{origin}, line {line}" if line else origin
+    return PaletteError(f"Palette file {where}: {message}")
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as an editor numbers them (str.splitlines also splits on rarer characters such as U+0085)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _show(text: str) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _read_text(path: Path, what: str = "palette file") -> str:
+    try:
+        size = path.stat().st_size
+        if size > _MAX_FILE_BYTES:
+            raise PaletteError(f"The {what} {path} is {size // 1024} KiB; that is too large to be a {what}.")
+        data = path.read_bytes().rstrip(b"\x1a")  # DOS end-of-file mark in very old files
+    except FileNotFoundError:
+        raise PaletteError(f"The {what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise PaletteError(f"{path} is a folder; expected a {what}.") from None
+    except OSError as e:
+        raise PaletteError(f"Cannot read the {what} {path}: {e.strerror}.") from None
+    if re.search(rb"[\x00-\x08\x0e-\x1f]", data):
+        raise PaletteError(f"The {what} {path} is not a text file (it contains binary data); "
+                           "expected plain text such as a .hex, .gpl or .csv palette.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older tools (and Excel on Windows) write Windows-1252/Latin-1; colour names are all that can differ.
+        return data.decode("latin-1")
+
+
+def _parse_hex(text: str, origin: str) -> list[PaletteEntry]:
+    entries = []
+    lines = _lines(text)
+    for lineno, raw in enumerate(lines, 1):
+        s = raw.strip()
+        if not s:
+            continue
+        m = _HEX6.fullmatch(s)
+        if m is None:
+            raise _err(origin, lineno, f"expected one colour as RRGGBB or #RRGGBB (six hex digits 0-9/A-F, "
+                                       f"e.g. #FF8800), found {_show(s)}.")
+        six = m.group(1).upper()
+        entries.append(PaletteEntry(str(len(entries) + 1), "#" + six, _hex_to_rgb(six)))
+    if not entries:
+        what = f"no colours found in its {len(lines)} lines" if lines else "the file is empty"
+        raise _err(origin, None, f"{what}; expected one RRGGBB per line.")
+    return entries
+
+
+def _parse_gpl(text: str, origin: str) -> list[PaletteEntry]:
+    lines = _lines(text)
+    start = next((i for i, s in enumerate(lines) if s.strip()), None)
+    if start is None or lines[start].strip() != "GIMP Palette":
+        lineno = 1 if start is None else start + 1
+        found = _show(lines[start]) if start is not None else "an empty file"
+        raise _err(origin, lineno, f"expected the first line to be 'GIMP Palette', found {found}.")
+    channels = ("red", "green", "blue")
+    entries = []
+    for lineno, raw in enumerate(lines[start + 1 :], start + 2):
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        head, sep, value = s.partition(":")
+        if sep and head.strip().lower() in ("name", "columns", "channels"):
+            field = head.strip().lower()
+            if field == "columns" and not value.strip().isdigit():
+                raise _err(origin, lineno, f"expected a whole number after 'Columns:', found {_show(s)}.")
+            if field == "channels":
+                kind = value.strip().upper()
+                if kind not in ("RGB", "RGBA"):
+                    raise _err(origin, lineno, f"expected 'Channels: RGB' or 'RGBA', found {_show(s)}.")
+                channels = ("red", "green", "blue", "alpha")[: len(kind)]
+            continue
+        parts = s.split(None, len(channels))
+        values = []
+        for what, tok in zip(channels, parts, strict=False):
+            if not re.fullmatch(r"\d{1,3}", tok) or int(tok) > 255:
+                raise _err(origin, lineno, f"expected {len(channels)} whole numbers 0–255 "
+                                           f"({' '.join(channels)}) then an optional name; the {what} value "
+                                           f"is {_show(tok)}.")
+            values.append(int(tok))
+        if len(values) < len(channels):
+            raise _err(origin, lineno, f"expected {len(channels)} numbers 0–255 ({' '.join(channels)}) "
+                                       f"then an optional name, found {_show(s)}.")
+        rgb = (values[0], values[1], values[2])
+        name = parts[len(channels)].strip() if len(parts) > len(channels) else ""
+        if not name or name.lower() == "untitled":
+            name = "#{:02X}{:02X}{:02X}".format(*rgb)
+        entries.append(PaletteEntry(str(len(entries) + 1), name, rgb))
+    if not entries:
+        raise _err(origin, None, f"no colours found in its {len(lines)} lines; expected rows like "
+                                 "'255 136 0<TAB>Orange' after the 'GIMP Palette' line.")
+    return entries
+
+
+# header spellings we understand → our column names (lower case, spaces and dashes read as "_")
+_CSV_COLUMNS = {
+    "code": ("code", "number", "ref", "floss", "floss#", "colour_code", "color_code"),
+    "name": ("name", "description", "colour_name", "color_name"),
+    "hex": ("hex", "hex_code", "rgb_hex", "html", "colour", "color"),
+    "r": ("r", "red"),
+    "g": ("g", "green"),
+    "b": ("b", "blue"),
+    "bricklink_id": ("bricklink_id", "bricklink", "bl_id"),
+    "ldraw_code": ("ldraw_code", "ldraw", "ldraw_id"),
+    "rebrickable_id": ("rebrickable_id", "rebrickable", "rb_id"),
+    "transparent": ("transparent", "is_trans", "trans"),
+}
+_CSV_SYNONYM = {alias: col for col, aliases in _CSV_COLUMNS.items() for alias in aliases}
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f", ""}
+
+
+def _parse_csv(text: str, origin: str) -> list[PaletteEntry]:
+    first = next((s for s in _lines(text) if s.strip()), "")
+    delimiter = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns: dict[str, int] | None = None
+    width = 0
+    entries: list[PaletteEntry] = []
+    seen: dict[str, dict[Any, int]] = {"code": {}, "ldraw_code": {}, "rebrickable_id": {}}
+    try:
+        for row in reader:
+            lineno = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if columns is None:
+                columns = _csv_header(row, origin, lineno)
+                width = len(row)
+                continue
+            if len(row) < width or any(cell.strip() for cell in row[width:]):
+                raise _err(origin, lineno, f"expected {width} values separated by '{delimiter}' (one per "
+                                           f"column of the header), found {len(row)}.")
+            entries.append(_csv_entry(row, columns, origin, lineno, len(entries) + 1, seen))
+    except csv.Error as e:
+        raise _err(origin, reader.line_num, f"the CSV is malformed ({e}); check the quotes.") from None
+    if columns is None:
+        raise _err(origin, None, "the file is empty; expected a header line such as 'code,name,hex' and then "
+                                 "one colour per line.")
+    if not entries:
+        raise _err(origin, None, "no colours found below the header (the file ends at line "
+                                 f"{reader.line_num}); expected one colour per line.")
+    return entries
+
+
+def _csv_header(row: list[str], origin: str, lineno: int) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(row):
+        col = _CSV_SYNONYM.get(re.sub(r"[\s\-]+", "_", cell.strip().lower()))
+        if col is None:
+            continue  # extra columns (counts, symbols, notes) are allowed and ignored
+        if col in columns:
+            raise _err(origin, lineno, f"the header names the column '{col}' twice ({_show(cell)}).")
+        columns[col] = i
+    found = _show(",".join(row))
+    if row[0].strip().isdigit() or any(re.fullmatch(r"#[0-9A-Fa-f]{6}", c.strip()) for c in row):
+        raise _err(origin, lineno, f"expected a header line naming the columns (e.g. 'code,name,hex'), "
+                                   f"found colour data {found}.")
+    if "hex" not in columns and not {"r", "g", "b"} <= set(columns):
+        if {"r", "g", "b"} & set(columns):
+            missing = ", ".join(c for c in "rgb" if c not in columns)
+            msg = f"the header has some of r,g,b but not {missing}; expected a 'hex' column or all of r,g,b."
+        else:
+            msg = f"expected a header with a 'hex' column or r,g,b columns ('code,name,hex'), found {found}."
+        raise _err(origin, lineno, msg)
+    return columns
+
+
+def _csv_entry(
+    row: list[str],
+    columns: dict[str, int],
+    origin: str,
+    lineno: int,
+    position: int,
+    seen: dict[str, dict[Any, int]],
+) -> PaletteEntry:
+    def cell(col: str) -> str:
+        return row[columns[col]].strip() if col in columns else ""
+
+    rgb_hex = None
+    if "hex" in columns:
+        m = _HEX6.fullmatch(cell("hex"))
+        if m is None:
+            found = _show(cell("hex"))
+            raise _err(origin, lineno, f"expected a colour like #FF8800 in the 'hex' column, found {found}.")
+        rgb_hex = _hex_to_rgb(m.group(1))
+    rgb_cols = None
+    if {"r", "g", "b"} <= set(columns):
+        vals = []
+        for col, what in (("r", "red"), ("g", "green"), ("b", "blue")):
+            v = cell(col)
+            if not re.fullmatch(r"\d{1,3}", v) or int(v) > 255:
+                raise _err(origin, lineno, f"expected a whole number 0–255 for {what} (column '{col}'), "
+                                           f"found {_show(v)}.")
+            vals.append(int(v))
+        rgb_cols = (vals[0], vals[1], vals[2])
+    if rgb_hex is not None and rgb_cols is not None and rgb_hex != rgb_cols:
+        both = f"the 'hex' value {cell('hex')} and r,g,b {','.join(map(str, rgb_cols))}"
+        raise _err(origin, lineno, f"{both} disagree; correct one of them or delete one of the columns.")
+    rgb = rgb_hex if rgb_hex is not None else rgb_cols
+    assert rgb is not None
+
+    ids: dict[str, int | None] = {}
+    for col in ("bricklink_id", "ldraw_code", "rebrickable_id"):
+        v = cell(col)
+        if not v:
+            ids[col] = None
+        elif v.isdigit():
+            ids[col] = int(v)
+        else:
+            raise _err(origin, lineno, f"expected a whole number (or nothing) in the '{col}' column, "
+                                       f"found {_show(v)}.")
+
+    if "code" in columns:
+        code = cell("code")
+        if not code:
+            raise _err(origin, lineno, "expected a colour code in the 'code' column, found an empty cell.")
+    elif "bricklink_id" in columns:
+        if ids["bricklink_id"] is None:
+            raise _err(origin, lineno, "expected a BrickLink colour id in the 'bricklink_id' column (it is "
+                                       "the colour's code in this file), found an empty cell.")
+        code = str(ids["bricklink_id"])
+    else:
+        code = str(position)
+
+    unique = [("code", code.upper())] + [(k, ids[k]) for k in ("ldraw_code", "rebrickable_id")]
+    for col, key in unique:
+        if key is None:
+            continue
+        if key in seen[col]:
+            shown = code if col == "code" else key
+            raise _err(origin, lineno, f"the {col.replace('_', ' ')} '{shown}' is used twice (first on line "
+                                       f"{seen[col][key]}); each colour needs its own.")
+        seen[col][key] = lineno
+
+    trans = cell("transparent").lower()
+    if trans not in _TRUE and trans not in _FALSE:
+        raise _err(origin, lineno, f"expected true or false under 'transparent', found {_show(trans)}.")
+    name = cell("name") or "#{:02X}{:02X}{:02X}".format(*rgb)
+    return PaletteEntry(code, name, rgb, **ids, transparent=trans in _TRUE)
+
+
+_PARSERS: dict[str, Callable[[str, str], list[PaletteEntry]]] = {
+    ".hex": _parse_hex,
+    ".gpl": _parse_gpl,
+    ".csv": _parse_csv,
+}

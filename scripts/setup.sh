@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create (or reuse) .venv and install PixlCraft into it.
+#   scripts/setup.sh          the app
+#   scripts/setup.sh test     the app plus the test tools
+# torch is installed first and on its own: on a CPU-only machine `pip install torch==2.13.0` takes the CPU build
+# (a bare `torch` would pull a multi-GB CUDA build). Set PIXLCRAFT_TORCH to another pip spec to choose, e.g.
+# PIXLCRAFT_TORCH="torch --index-url https://download.pytorch.org/whl/cu124" on a machine with an NVIDIA GPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+if ! python -c "import torch" >/dev/null 2>&1; then
+  # shellcheck disable=SC2086
+  python -m pip install -q ${PIXLCRAFT_TORCH:-torch==2.13.0}
+fi
+extra=""
+if [ "${1:-}" = "test" ]; then extra="[test]"; fi
+python -m pip install -q -e ".${extra}"
