@@ -1,0 +1,600 @@
+"""The SD-πXL optimisation loop: logits → render → TAESD latents → SDS gradient from SDXL (+ ControlNets).
+
+One step, as in the official code (numbers from the :class:`~.recipes.Recipe`):
+
+1. τ ~ U(τ_min, τ_max); Gumbel-softmax image of the logits mixed through the palette (H×W×3).
+2. Bilinear upsampling to the model canvas; the same random greyscale / perspective / flip applied to the
+   render and to the ControlNet images.
+3. TAESD encodes 2x − 1 (gradients flow through the encoder; its weights are frozen).
+4. t ~ U{⌊1000·t_min⌋ … ⌊1000·t_max(step)⌋}; the latents are noised as the DDPM scheduler does.
+5. UNet (+ ControlNet residuals at their scales), no gradient, on [negative, positive] prompt embeddings,
+   pooled embeddings and time ids → SDS gradient → loss 0.5·Σ(z − sg(z − grad))².
+6. + FFT weight × FFT loss of the soft image (+ our fabrication terms); AdamW with warm-up and grad-norm
+   clipping; logits re-centred per cell.
+
+Beyond the official loop: any aspect ratio (canvas + time ids), progress every step with an argmax preview
+every N steps, cancel between steps with the partial result attached, a resume state that continues
+bit-identically, and every random draw taken from seeded generators (a CPU one for the scalars τ, t and the
+augmentation; one on the device for Gumbel and latent noise), so a seed fixes a run on a given device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import Cancelled
+from ..jobs import Reporter
+from . import augment as aug
+from .canvas import time_ids
+from .generator import PaletteGenerator, preview_uint8
+from .losses import color_budget_loss, confetti_loss, fft_loss, sds_grad, sds_loss, top_colors
+from .recipes import Recipe
+
+STATE_VERSION = 1
+_DEVICE_SEED_OFFSET = 0x5EED_0F_D1FF  # keeps the device stream apart from the CPU stream of the same seed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# prompts
+
+
+@dataclass
+class PromptEmbeddings:
+    """SDXL text conditioning for [negative, positive]: ``embeds`` (2, L, D) and ``pooled`` (2, P)."""
+
+    embeds: torch.Tensor
+    pooled: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if self.embeds.ndim != 3 or self.embeds.shape[0] != 2:
+            raise ValueError(f"prompt embeds must have shape (2, L, D) [negative, positive], "
+                             f"got {tuple(self.embeds.shape)}")
+        if self.pooled.ndim != 2 or self.pooled.shape[0] != 2:
+            raise ValueError(f"pooled embeds must have shape (2, P) [negative, positive], "
+                             f"got {tuple(self.pooled.shape)}")
+
+
+@torch.no_grad()
+def encode_prompts(
+    tokenizers: Sequence[Any],
+    text_encoders: Sequence[Any],
+    prompt: str,
+    negative: str = "",
+    *,
+    zero_empty_negative: bool = False,
+) -> PromptEmbeddings:
+    """SDXL-style text conditioning, the way diffusers' SDXL pipelines build it.
+
+    Each prompt goes through every (tokenizer, encoder) pair, padded to the tokenizer's length; the
+    penultimate hidden states of the encoders are concatenated along the feature axis, and the pooled
+    embedding is the projected output of the encoder that has one (SDXL's second, ``CLIPTextModelWithProjection``).
+
+    ``zero_empty_negative``: diffusers replaces the negative conditioning by zeros when *no* negative prompt
+    is given (``force_zeros_for_empty_prompt``). The official SD-πXL code passes its configured
+    ``negative_prompt: ""`` explicitly, so diffusers encodes the empty string instead; that is the default
+    here. Set it to reproduce diffusers' behaviour for an empty negative prompt.
+    """
+    if not tokenizers or len(tokenizers) != len(text_encoders):
+        raise ValueError("need one tokenizer per text encoder (SDXL has two of each)")
+
+    def encode(text: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        hidden: list[torch.Tensor] = []
+        pooled = None
+        for tokenizer, encoder in zip(tokenizers, text_encoders, strict=True):
+            ids = tokenizer(
+                [text], padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                return_tensors="pt",
+            ).input_ids.to(encoder.device)
+            out = encoder(ids, output_hidden_states=True)
+            if out[0].ndim == 2:
+                pooled = out[0]
+            hidden.append(out.hidden_states[-2])
+        return torch.cat(hidden, dim=-1), pooled
+
+    pos, pos_pooled = encode(prompt)
+    if pos_pooled is None:
+        raise ValueError("none of the text encoders gives a pooled (projected) embedding; SDXL needs one")
+    if zero_empty_negative and not negative:
+        neg, neg_pooled = torch.zeros_like(pos), torch.zeros_like(pos_pooled)
+    else:
+        neg, neg_pooled = encode(negative)
+        assert neg_pooled is not None
+    return PromptEmbeddings(torch.cat([neg, pos]), torch.cat([neg_pooled, pos_pooled]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# inputs and outputs
+
+
+@dataclass
+class SDPixlComponents:
+    """The frozen models of one run, already on their device and in their dtype.
+
+    ``controlnets`` pair up, in order, with the ``control_images`` given to :func:`optimize` and with the
+    recipe's ``controlnet_scales``. ``cross_attention_kwargs`` goes to the UNet (e.g. ``{"scale": 0.8}``
+    for a LoRA, as the official code passes its ``lora_scale``).
+    """
+
+    unet: Any
+    scheduler: Any
+    taesd: Any
+    embeddings: PromptEmbeddings
+    controlnets: Sequence[Any] = ()
+    cross_attention_kwargs: dict[str, Any] | None = None
+
+
+@dataclass
+class OptimizeResult:
+    """What a run (finished or cancelled) leaves: the pattern and everything needed to repeat or resume it."""
+
+    indices: np.ndarray  # (H, W) int16 palette indices, the palette-exact pattern
+    softmax_image: np.ndarray  # (H, W, 3) float32 in [0, 1], expected colour per cell
+    logits: np.ndarray  # (H, W, n) float32
+    recipe: Recipe
+    seed: int
+    steps_done: int
+    total_steps: int
+    canvas: tuple[int, int]  # (W, H) pixels the render was drawn at
+    losses: list[dict[str, float]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)  # pass as ``resume_state`` to continue
+
+    @property
+    def complete(self) -> bool:
+        return self.steps_done >= self.total_steps
+
+    @property
+    def colors_used(self) -> int:
+        return int(np.unique(self.indices).size)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# small tensor helpers
+
+
+def bilinear_matrix(out_size: int, in_size: int) -> torch.Tensor:
+    """(out, in) matrix of 1-D bilinear resampling with ``align_corners=False`` (as ``F.interpolate``).
+
+    Upsampling as two small matrix products instead of ``interpolate``: same numbers, and a backward pass
+    that is deterministic on CUDA (``interpolate``'s is not).
+    """
+    scale = in_size / out_size
+    src = ((torch.arange(out_size, dtype=torch.float64) + 0.5) * scale - 0.5).clamp_min(0.0)
+    i0 = src.floor().to(torch.long).clamp_max(in_size - 1)
+    i1 = (i0 + 1).clamp_max(in_size - 1)
+    frac = src - i0.to(torch.float64)
+    mat = torch.zeros(out_size, in_size, dtype=torch.float64)
+    rows = torch.arange(out_size)
+    mat.index_put_((rows, i0), 1.0 - frac, accumulate=True)
+    mat.index_put_((rows, i1), frac, accumulate=True)
+    return mat.to(torch.float32)
+
+
+def _to_control_tensor(image: Any, canvas: tuple[int, int]) -> torch.Tensor:
+    """A control image (uint8 (H, W, 3) array or float (3, H, W)/(1, 3, H, W) tensor in [0, 1]) at the canvas."""
+    if isinstance(image, torch.Tensor):
+        t = image.detach().to(torch.float32).cpu()
+        if t.ndim == 3:
+            t = t.unsqueeze(0)
+        if t.ndim != 4 or t.shape[:2] != (1, 3):
+            raise ValueError(f"control image tensors must be (3, H, W) or (1, 3, H, W), got {tuple(t.shape)}")
+    else:
+        arr = np.asarray(image)
+        if arr.ndim == 2:
+            arr = np.repeat(arr[:, :, None], 3, axis=2)
+        if arr.ndim != 3 or arr.shape[2] != 3:
+            raise ValueError(f"control images must be (H, W, 3) arrays, got shape {arr.shape}")
+        scale = 255.0 if arr.dtype == np.uint8 else 1.0
+        t = torch.from_numpy(arr.astype(np.float32) / scale).permute(2, 0, 1).unsqueeze(0)
+    width, height = canvas
+    if t.shape[-2:] != (height, width):
+        t = torch.nn.functional.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)
+    return t.clamp(0.0, 1.0).contiguous()
+
+
+def _clone_to_cpu(obj: Any) -> Any:
+    """Deep copy with every tensor detached onto the CPU (optimizer state is otherwise live)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _clone_to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_to_cpu(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_clone_to_cpu(v) for v in obj)
+    return copy.deepcopy(obj)
+
+
+@contextlib.contextmanager
+def deterministic_cuda(enabled: bool) -> Iterator[None]:
+    """Ask CUDA for deterministic kernels for the duration of a run, then restore the previous settings.
+
+    Best effort: cuBLAS honours ``CUBLAS_WORKSPACE_CONFIG`` only if it is set before its first use, and
+    kernels without a deterministic version only warn. Our own ops (upsampling, warp) are deterministic.
+    """
+    if not enabled:
+        yield
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    prev = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev[0], warn_only=prev[1])
+        torch.backends.cudnn.deterministic = prev[2]
+        torch.backends.cudnn.benchmark = prev[3]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the optimiser
+
+
+class SDPixlOptimizer:
+    """Holds one run's state; :meth:`step` advances it by one optimisation step.
+
+    Construction checks every input (``ValueError``, before any model runs) and prepares the run. The
+    caller's modules are used in place: the generator moves to the device and is trained; TAESD's weights
+    are frozen and its tiling set as the recipe says until :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        components: SDPixlComponents,
+        generator: PaletteGenerator,
+        recipe: Recipe,
+        *,
+        control_images: Sequence[Any] | None = None,
+        steps: int | None = None,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+    ) -> None:
+        self.components = components
+        self.generator = generator
+        self.recipe = recipe
+        self.total_steps = int(steps if steps is not None else recipe.steps)
+        self.seed = int(seed)
+        self._check_inputs(control_images)
+        self._prepare(control_images, device)
+
+    # -- 1. inputs -----------------------------------------------------------------------------------------
+
+    def _check_inputs(self, control_images: Sequence[Any] | None) -> None:
+        c, r, g = self.components, self.recipe, self.generator
+        if not isinstance(g, PaletteGenerator):
+            raise ValueError("generator must be a PaletteGenerator")
+        if g.n_colors < 2:
+            raise ValueError("the palette needs at least two colours")
+        if not isinstance(r, Recipe):
+            raise ValueError("recipe must be a Recipe")
+        if self.total_steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.total_steps}")
+        ucfg = c.unet.config
+        if getattr(ucfg, "addition_embed_type", None) != "text_time":
+            raise ValueError("the UNet is not an SDXL UNet (it has no text_time embedding)")
+        if c.embeddings.embeds.shape[-1] != ucfg.cross_attention_dim:
+            raise ValueError(f"prompt embeddings have width {c.embeddings.embeds.shape[-1]} but the UNet expects "
+                             f"{ucfg.cross_attention_dim}")
+        scfg = c.scheduler.config
+        if getattr(scfg, "prediction_type", "epsilon") != "epsilon":
+            raise ValueError(f"the scheduler predicts {scfg.prediction_type!r}; score distillation here needs "
+                             "an epsilon-prediction model (SDXL base)")
+        if not hasattr(c.scheduler, "alphas_cumprod"):
+            raise ValueError("the scheduler has no alphas_cumprod (use the base model's DDPMScheduler)")
+        n_ctrl = len(c.controlnets)
+        n_img = 0 if control_images is None else len(control_images)
+        if n_ctrl != n_img:
+            raise ValueError(f"{n_ctrl} ControlNet(s) but {n_img} control image(s); give one image per ControlNet")
+        if n_ctrl and len(r.controlnet_scales) not in (1, n_ctrl):
+            raise ValueError(f"{n_ctrl} ControlNets but {len(r.controlnet_scales)} ControlNet scales in the recipe")
+        width, height = r.canvas_size(g.width, g.height)
+        align = 8 * 2 ** (len(ucfg.block_out_channels) - 1)
+        if width % align or height % align:
+            raise ValueError(f"canvas {width}×{height} is not a multiple of {align} pixels, which this UNet "
+                             "needs; change canvas_side / canvas_multiple")
+        if r.max_colors is not None and r.max_colors > g.n_colors:
+            raise ValueError(f"max_colors {r.max_colors} exceeds the palette's {g.n_colors} colours")
+        self.canvas = (width, height)
+
+    # -- 2. prepare ----------------------------------------------------------------------------------------
+
+    def _prepare(self, control_images: Sequence[Any] | None, device: torch.device | str | None) -> None:
+        c, r = self.components, self.recipe
+        self.device = torch.device(device) if device is not None else c.unet.device
+        self.unet_dtype = c.unet.dtype
+        self.taesd_dtype = c.taesd.dtype
+        self.generator.to(self.device)
+
+        width, height = self.canvas
+        g = self.generator
+        self._up_h = bilinear_matrix(height, g.height).to(self.device)
+        self._up_w = bilinear_matrix(width, g.width).to(self.device)
+        self.controls = [_to_control_tensor(img, self.canvas).to(self.device) for img in (control_images or [])]
+        self.control_scales = (
+            list(r.controlnet_scales) * len(c.controlnets) if len(r.controlnet_scales) == 1
+            else list(r.controlnet_scales[: len(c.controlnets)])
+        )
+        self.augment_settings = aug.AugmentSettings(r.grey_p, r.perspective_p, r.perspective_scale, r.hflip_p)
+
+        # conditioning, batch [neg, pos] or the official [neg, pos, uncond] (uncond = zeros, as diffusers
+        # gives SDXL for a missing negative prompt; its prediction is discarded, as in the official code)
+        embeds = c.embeddings.embeds.to(self.device, self.unet_dtype)
+        pooled = c.embeddings.pooled.to(self.device, self.unet_dtype)
+        if r.unet_batch == 3:
+            embeds = torch.cat([embeds, torch.zeros_like(embeds[:1])])
+            pooled = torch.cat([pooled, torch.zeros_like(pooled[:1])])
+        self.embeds, self.pooled = embeds, pooled
+        self.time_ids = torch.tensor([time_ids(width, height)], dtype=self.unet_dtype, device=self.device)
+        self.time_ids = self.time_ids.repeat(r.unet_batch, 1)
+        self.alphas_cumprod = c.scheduler.alphas_cumprod.to(self.device, torch.float32)
+        self.num_train_timesteps = int(c.scheduler.config.num_train_timesteps)
+
+        # frozen encoder; tiling as the recipe says (restored in close())
+        self._taesd_flags = ([p.requires_grad for p in c.taesd.parameters()], bool(c.taesd.use_tiling))
+        c.taesd.requires_grad_(False)
+        c.taesd.use_tiling = bool(r.taesd_tiling)
+        self._unet = c.unet
+        if r.channels_last and self.device.type == "cuda":
+            c.unet.to(memory_format=torch.channels_last)
+            for net in c.controlnets:
+                net.to(memory_format=torch.channels_last)
+        if r.compile:
+            self._unet = torch.compile(c.unet)
+
+        self.optimizer = torch.optim.AdamW(
+            [g.logits], lr=r.lr, betas=tuple(r.betas), weight_decay=r.weight_decay, eps=r.adam_eps
+        )
+        self.cpu_rng = torch.Generator().manual_seed(self.seed)
+        self.device_rng = torch.Generator(self.device).manual_seed(
+            (self.seed + _DEVICE_SEED_OFFSET) % (2**63)
+        )
+        self.step_index = 0
+        self.losses: list[dict[str, float]] = []
+        self._palette_u8 = np.round(g.palette.detach().cpu().numpy() * 255.0).clip(0, 255).astype(np.uint8)
+
+    def close(self) -> None:
+        """Give TAESD back its own ``requires_grad`` flags and tiling setting."""
+        flags, tiling = self._taesd_flags
+        for p, flag in zip(self.components.taesd.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+        self.components.taesd.use_tiling = tiling
+
+    # -- 3. one step ---------------------------------------------------------------------------------------
+
+    def render_canvas(self, image: torch.Tensor) -> torch.Tensor:
+        """(H, W, 3) cell image → (1, 3, H_canvas, W_canvas), bilinear (align_corners=False)."""
+        return torch.einsum("oh,chw,pw->cop", self._up_h, image.permute(2, 0, 1), self._up_w).unsqueeze(0)
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """[0, 1] images → TAESD latents in fp32 (times the scaling factor, 1.0 for TAESD)."""
+        taesd = self.components.taesd
+        x = (2.0 * images - 1.0).clamp(-1.0, 1.0).to(self.taesd_dtype)
+        latents = taesd.encode(x).latents.float()
+        return latents * float(getattr(taesd.config, "scaling_factor", 1.0))
+
+    @torch.no_grad()
+    def predict_noise(self, noisy: torch.Tensor, t: int, controls: list[torch.Tensor]) -> torch.Tensor:
+        """UNet noise estimates (fp32) for every branch of the batch, ControlNet residuals added."""
+        c, r = self.components, self.recipe
+        batch = r.unet_batch
+        model_in = noisy.to(self.unet_dtype).repeat(batch, 1, 1, 1)
+        if r.channels_last and self.device.type == "cuda":
+            model_in = model_in.contiguous(memory_format=torch.channels_last)
+        timestep = torch.tensor(t, device=self.device)
+        added = {"text_embeds": self.pooled, "time_ids": self.time_ids}
+        down_res = mid_res = None
+        for net, image, scale in zip(c.controlnets, controls, self.control_scales, strict=True):
+            cond = image.to(net.dtype).repeat(batch, 1, 1, 1)
+            down, mid = net(
+                model_in, timestep, encoder_hidden_states=self.embeds, controlnet_cond=cond,
+                conditioning_scale=float(scale), guess_mode=False, added_cond_kwargs=added, return_dict=False,
+            )
+            if down_res is None:
+                down_res, mid_res = list(down), mid
+            else:
+                down_res = [a + b for a, b in zip(down_res, down, strict=True)]
+                mid_res = mid_res + mid
+        eps = self._unet(
+            model_in, timestep, encoder_hidden_states=self.embeds, added_cond_kwargs=added,
+            cross_attention_kwargs=c.cross_attention_kwargs,
+            down_block_additional_residuals=down_res, mid_block_additional_residual=mid_res, return_dict=False,
+        )[0]
+        return eps.float()
+
+    def forward(self) -> dict[str, Any]:
+        """Draw this step's randomness and compute every loss term (no optimiser update)."""
+        r, g = self.recipe, self.generator
+        k = self.step_index
+        # 3.1 temperature and the Gumbel-softmax render
+        tau = r.tau_min + (r.tau_max - r.tau_min) * float(torch.rand(1, generator=self.cpu_rng).item())
+        image, _ = g.soft(tau, self.device_rng)
+        # 3.2 canvas + shared augmentation
+        canvas = self.render_canvas(image)
+        augmented, params = aug.augment_same([canvas, *self.controls], self.augment_settings, self.cpu_rng)
+        # 3.3 encode with gradients
+        latents = self.encode(augmented[0])
+        # 3.4 timestep and noise
+        t_lo, t_hi = r.t_bounds(k, self.total_steps, self.num_train_timesteps)
+        t = int(torch.randint(t_lo, t_hi + 1, (1,), generator=self.cpu_rng).item())
+        noise = torch.randn(latents.shape, generator=self.device_rng, device=self.device, dtype=torch.float32)
+        alpha_bar = self.alphas_cumprod[t]
+        noisy = alpha_bar.sqrt() * latents.detach() + (1.0 - alpha_bar).sqrt() * noise
+        # 3.5 UNet (+ ControlNets) and the SDS gradient
+        eps = self.predict_noise(noisy, t, augmented[1:])
+        grad = sds_grad(eps[0:1], eps[1:2], noise, alpha_bar, r.guidance_scale,
+                        grad_scale=r.grad_scale, weighting=r.weighting)
+        terms: dict[str, torch.Tensor] = {"sds": sds_loss(latents, grad)}
+        # 3.6 smoothness and fabrication terms
+        if r.fft_weight:
+            terms["fft"] = r.fft_weight * fft_loss(image)
+        if r.max_colors is not None and r.color_budget_weight:
+            terms["budget"] = r.color_budget_weight * color_budget_loss(g.probs(), r.max_colors)
+        if r.confetti_weight:
+            terms["confetti"] = r.confetti_weight * confetti_loss(g.probs())
+        return {"terms": terms, "latents": latents, "grad": grad, "t": t, "tau": tau, "augment": params}
+
+    def step(self) -> dict[str, float]:
+        """One full optimisation step; returns this step's record (also appended to :attr:`losses`)."""
+        r, g = self.recipe, self.generator
+        lr = r.lr_at(self.step_index)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        out = self.forward()
+        loss = sum(out["terms"].values())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if r.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_([g.logits], r.max_grad_norm)
+        self.optimizer.step()
+        g.recenter_()
+        record = {"step": float(self.step_index), "loss": float(loss.detach()), "t": float(out["t"]),
+                  "tau": out["tau"], "lr": lr}
+        record.update({name: float(v.detach()) for name, v in out["terms"].items()})
+        self.losses.append(record)
+        self.step_index += 1
+        return record
+
+    # -- 4. state and result -------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this run is (CPU tensors only)."""
+        return {
+            "version": STATE_VERSION,
+            "step": self.step_index,
+            "total_steps": self.total_steps,
+            "seed": self.seed,
+            "recipe": self.recipe.to_dict(),
+            "canvas": list(self.canvas),
+            "logits": _clone_to_cpu(self.generator.logits),
+            "optimizer": _clone_to_cpu(self.optimizer.state_dict()),
+            "cpu_rng": self.cpu_rng.get_state().clone(),
+            "device_rng": self.device_rng.get_state().clone(),
+            "device_type": self.device.type,
+            "losses": copy.deepcopy(self.losses),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`; raises ``ValueError`` if the state belongs to another run."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"this resume state has version {state.get('version')}, expected {STATE_VERSION}")
+        if state["recipe"] != self.recipe.to_dict():
+            raise ValueError("the resume state was made with different recipe settings")
+        if state["total_steps"] != self.total_steps:
+            raise ValueError(f"the resume state is for a {state['total_steps']}-step run, not {self.total_steps}")
+        if tuple(state["canvas"]) != tuple(self.canvas):
+            raise ValueError("the resume state was made for a different canvas size")
+        if tuple(state["logits"].shape) != tuple(self.generator.logits.shape):
+            raise ValueError(f"the resume state holds {tuple(state['logits'].shape)} logits, the generator "
+                             f"{tuple(self.generator.logits.shape)}")
+        if state["device_type"] != self.device.type:
+            raise ValueError(f"the resume state was made on {state['device_type']}, this run is on "
+                             f"{self.device.type}; random streams differ between devices")
+        with torch.no_grad():
+            self.generator.logits.copy_(state["logits"].to(self.device))
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.cpu_rng.set_state(state["cpu_rng"].clone())
+        self.device_rng.set_state(state["device_rng"].clone())
+        self.step_index = int(state["step"])
+        self.seed = int(state["seed"])
+        self.losses = copy.deepcopy(state["losses"])
+
+    def preview(self) -> np.ndarray:
+        """The current argmax pattern as a uint8 (H, W, 3) picture."""
+        return preview_uint8(self.generator, self._palette_u8)
+
+    @torch.no_grad()
+    def result(self) -> OptimizeResult:
+        g, r = self.generator, self.recipe
+        allowed = top_colors(g.probs(), r.max_colors) if r.max_colors is not None else None
+        indices, _ = g.hard(allowed)
+        return OptimizeResult(
+            indices=indices.cpu().numpy().astype(np.int16),
+            softmax_image=g.softmax_image().float().cpu().numpy(),
+            logits=g.logits.detach().float().cpu().numpy().copy(),
+            recipe=r,
+            seed=self.seed,
+            steps_done=self.step_index,
+            total_steps=self.total_steps,
+            canvas=self.canvas,
+            losses=copy.deepcopy(self.losses),
+            state=self.state_dict(),
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def optimize(
+    components: SDPixlComponents,
+    generator: PaletteGenerator,
+    recipe: Recipe,
+    *,
+    control_images: Sequence[Any] | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    reporter: Reporter | None = None,
+    resume_state: dict[str, Any] | None = None,
+    preview_every: int = 50,
+    device: torch.device | str | None = None,
+) -> OptimizeResult:
+    """Run SD-πXL on ``generator``'s logits and return the palette-exact pattern.
+
+    Progress: ``reporter.report("generate", done, total, message=..., info={loss, t, tau, …})`` after every
+    step, with ``preview`` (uint8 argmax picture) after the first step, every ``preview_every`` steps and at
+    the end. Cancel (the reporter's token) is honoured between steps: the run stops within one step and
+    raises :class:`~pixlcraft.errors.Cancelled` whose ``partial`` is the :class:`OptimizeResult` so far;
+    its ``state`` resumes the run exactly (``resume_state=``).
+    """
+    reporter = reporter or Reporter()
+    # 1. check inputs (raises ValueError before any model runs)
+    if preview_every < 1:
+        raise ValueError(f"preview_every must be at least 1, got {preview_every}")
+    # 2. prepare
+    opt = SDPixlOptimizer(components, generator, recipe, control_images=control_images, steps=steps,
+                          seed=seed, device=device)
+    try:
+        # 3. resume
+        if resume_state is not None:
+            opt.load_state_dict(resume_state)
+        # 4. loop
+        with deterministic_cuda(opt.device.type == "cuda"):
+            started = time.perf_counter()
+            first = opt.step_index
+            while opt.step_index < opt.total_steps:
+                try:
+                    reporter.check()
+                    record = opt.step()
+                    done = opt.step_index
+                    want_preview = done == first + 1 or done % preview_every == 0 or done == opt.total_steps
+                    per_step = (time.perf_counter() - started) / (done - first)
+                    reporter.report(
+                        "generate", done, opt.total_steps,
+                        message=f"step {done}/{opt.total_steps}  loss {record['loss']:.4g}  t {int(record['t'])}",
+                        preview=opt.preview() if want_preview else None,
+                        info={**record, "seconds_per_step": per_step,
+                              "seconds_left": per_step * (opt.total_steps - done)},
+                    )
+                except Cancelled as exc:
+                    raise Cancelled(
+                        f"Cancelled after step {opt.step_index} of {opt.total_steps}; the pattern so far is kept.",
+                        partial=opt.result(),
+                    ) from exc
+        # 5. result
+        return opt.result()
+    finally:
+        opt.close()

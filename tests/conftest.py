@@ -1,0 +1,24 @@
+"""Shared fixtures: tiny random-weight models saved in the real Hub layouts (see tiny_models.py).
+
+No test may reach the network: Hugging Face access is switched off before any library reads the setting, and
+the models every SD-πXL test loads are built once per session into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+import pytest  # noqa: E402
+from tiny_models import TinyModels, build_tiny_models  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    """Folders of a tiny SDXL base, TAESD-XL, two ControlNets, DPT, CLIP and a LoRA (built once, ~2 s)."""
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
