@@ -1,0 +1,67 @@
+"""The ``pixlcraft`` command line.
+
+Each sub-command is one module in this package with ``add_parser(sub)`` and an ``ORDER`` for the help listing;
+they are found by scanning the package, so adding a command touches no shared file. Every command turns user
+problems (missing file, unknown palette, impossible size, unwritable output) into one line on stderr and exit
+code 2; Ctrl+C exits 130. A traceback is shown only with ``--debug``, for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import Cancelled, PixlcraftError
+from .common import EXIT_INTERRUPTED, EXIT_USAGE, Parser
+
+
+def _command_modules() -> list:
+    mods = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in ("common",) or info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(mod, "add_parser"):
+            mods.append(mod)
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="pixlcraft", description="Photo or prompt → cross-stitch, bead or brick pattern.")
+    parser.add_argument("--version", action="version", version=f"pixlcraft {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks (for bug reports)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for mod in _command_modules():
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except Cancelled as exc:
+        print(f"pixlcraft: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("pixlcraft: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except PixlcraftError as exc:
+        if args.debug:
+            raise
+        print(f"pixlcraft: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print("pixlcraft: error: not enough memory for this job; try a smaller size.", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(f"pixlcraft: internal error ({type(exc).__name__}: {exc}). This is a bug in PixlCraft; "
+              "run again with --debug and report what it prints.", file=sys.stderr)
+        return 1

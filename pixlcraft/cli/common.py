@@ -1,0 +1,112 @@
+"""Pieces every ``pixlcraft`` sub-command shares: the parser class, the progress bar, palette flags, checks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import InputError
+from ..jobs import Progress
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class ProgressBar:
+    """Adapts core progress reports to a tqdm bar on stderr that appears only when work lasts over a second."""
+
+    def __init__(self, enabled: bool = True, unit: str = "step") -> None:
+        self.enabled = enabled and sys.stderr is not None
+        self.unit = unit
+        self._bar = None
+        self._stage: str | None = None
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=p.total or None, unit=self.unit, delay=1.0, file=sys.stderr,
+                             dynamic_ncols=True, leave=False)
+        if p.total and self._bar.total != p.total:
+            self._bar.total = p.total
+        if p.stage != self._stage:
+            self._stage = p.stage
+            self._bar.set_description_str(p.stage)
+        if p.info:
+            self._bar.set_postfix({k: v for k, v in p.info.items() if isinstance(v, int | float | str)},
+                                  refresh=False)
+        self._bar.n = p.done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def add_palette_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--palette", "-p", default="dmc",
+                   help="palette short name (dmc, perler, perler_mini, hama, hama_mini, artkal_s, artkal_c, "
+                        "nabbi, lego) or a palette file (.hex, .gpl, .csv); default dmc")
+    p.add_argument("--owned", metavar="FILE|CODES",
+                   help="use only the colours you own: a file of codes or a comma-separated list")
+
+
+def load_palette(args: argparse.Namespace):
+    """The palette named by ``--palette``, restricted by ``--owned`` when given."""
+    from ..palette import read_owned_codes, resolve_palette
+
+    palette = resolve_palette(args.palette)
+    if getattr(args, "owned", None):
+        palette = palette.restrict(read_owned_codes(args.owned))
+    return palette
+
+
+def check_output(path: str, suffixes: Sequence[str]) -> None:
+    """Refuse an output path before any long work is done, not after."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise InputError(f"the output '{path}' must end in {' or '.join(suffixes)}.")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write '{path}': the folder '{folder}' does not exist.")
+
+
+def parse_rgb(text: str, flag: str = "--background") -> tuple[int, int, int]:
+    t = text.strip().lstrip("#")
+    if len(t) != 6 or any(c not in "0123456789abcdefABCDEF" for c in t):
+        raise InputError(f"{flag} must be a colour like FFFFFF or #F0E6D2 (got '{text}').")
+    return int(t[0:2], 16), int(t[2:4], 16), int(t[4:6], 16)
+
+
+def print_summary(pattern, stats: dict, output: str, removed: int | None = None) -> None:
+    """Size, colours and finished physical size: what a maker wants to know first."""
+    m = pattern.palette.material
+    w_mm, h_mm = m.size_mm(pattern.width, pattern.height)
+    print(f"{output}: {pattern.width}×{pattern.height} cells, {stats['colors_used']} {pattern.palette.brand} "
+          f"colours, {w_mm / 10:.1f}×{h_mm / 10:.1f} cm as {m.description.lower()}")
+    line = f"mean colour error {stats['mean_delta_e']:.2f} ΔE00, " if "mean_delta_e" in stats else ""
+    line += f"confetti {100 * stats['confetti_share']:.1f}%"
+    if removed is not None:
+        line += f" ({removed} isolated cells cleaned up)"
+    print(line)
+
+
+def print_counts(pattern) -> None:
+    counts = pattern.counts()
+    order = sorted((i for i in range(len(counts)) if counts[i]), key=lambda i: -counts[i])
+    print(f"{'code':>10}  {'name':<32} {'hex':<8} {'cells':>7}")
+    for i in order:
+        e = pattern.palette[i]
+        print(f"{e.code:>10}  {e.name[:32]:<32} {e.hex:<8} {int(counts[i]):>7}")

@@ -1,0 +1,69 @@
+"""``pixlcraft convert``: photo → pattern with the classic converter."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import ProgressBar, add_palette_args, check_output, load_palette, parse_rgb, print_counts, print_summary
+
+ORDER = 10
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..convert import DITHER_CHOICES
+
+    p = sub.add_parser("convert", help="photo → pattern with the classic (non-AI) converter",
+                       description="Convert a photo into a pattern that uses only the palette's real colours.")
+    p.add_argument("input", help="photo (JPEG, PNG, TIFF, WebP, GIF, BMP …)")
+    p.add_argument("-o", "--output", required=True, help="output file: .pixl (project) or .png (one pixel per cell)")
+    add_palette_args(p)
+    p.add_argument("--width", type=int, help="width in cells (stitches, beads, studs)")
+    p.add_argument("--height", type=int, help="height in cells; with --width too, the photo's centre is cropped")
+    p.add_argument("--crop", metavar="X,Y,W,H", help="use only this rectangle of the photo (pixels)")
+    p.add_argument("--max-colors", type=int, metavar="K", help="colour budget: the best K colours for this photo")
+    p.add_argument("--dither", choices=DITHER_CHOICES, default="none", help="error diffusion (default: none)")
+    p.add_argument("--no-cleanup", action="store_true", help="keep isolated single cells (confetti)")
+    p.add_argument("--confetti-tolerance", type=float, metavar="DE",
+                   help="largest extra colour error (CIEDE2000) a confetti fix may cost (default 6)")
+    p.add_argument("--alpha", choices=("composite", "empty"), default="composite",
+                   help="transparent areas: blend over --background, or leave cells empty")
+    p.add_argument("--background", default="FFFFFF", metavar="RRGGBB", help="colour under transparent areas")
+    p.add_argument("--title", default="", help="pattern title (default: the photo's file name)")
+    p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
+    p.add_argument("--stats", action="store_true", help="print cells per colour")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..convert import ConvertOptions, convert_file
+    from ..errors import InputError
+    from ..pattern import save_pattern
+    from ..sizing import parse_crop
+
+    if args.scale < 1 or args.scale > 64:
+        raise InputError(f"--scale must be between 1 and 64 (got {args.scale}).")
+    check_output(args.output, (".pixl", ".png"))
+    palette = load_palette(args)
+    options = ConvertOptions(
+        width=args.width,
+        height=args.height,
+        crop=parse_crop(args.crop) if args.crop else None,
+        max_colors=args.max_colors,
+        dither=args.dither,
+        cleanup=not args.no_cleanup,
+        alpha=args.alpha,
+        background=parse_rgb(args.background),
+        title=args.title,
+    )
+    if args.confetti_tolerance is not None:
+        options.confetti_tolerance = args.confetti_tolerance
+    bar = ProgressBar(unit="stage")
+    try:
+        result = convert_file(args.input, palette, options, progress=bar)
+    finally:
+        bar.close()
+    save_pattern(result.pattern, args.output, scale=args.scale)
+    print_summary(result.pattern, result.stats, args.output, result.confetti_removed)
+    if args.stats:
+        print_counts(result.pattern)
+    return 0
