@@ -32,7 +32,7 @@ def _bin_colors(labs: np.ndarray, bin_size: float) -> tuple[np.ndarray, np.ndarr
     return sums / counts[:, None], counts.astype(np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _greedy(dist: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     g, n = dist.shape
     best = np.full(g, np.inf)
@@ -59,7 +59,7 @@ def _greedy(dist: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     return chosen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _nearest_two(dist: np.ndarray, chosen: np.ndarray):
     g = dist.shape[0]
     near = np.empty(g, np.int64)  # position in ``chosen``
@@ -83,7 +83,7 @@ def _nearest_two(dist: np.ndarray, chosen: np.ndarray):
     return near, d1, d2
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _swap_deltas(dist, weights, chosen, taken, near, d1, d2):
     """For every candidate c (not chosen) and every chosen position j: the change in cost of swapping j for c."""
     g, n = dist.shape

@@ -315,7 +315,7 @@ def ciede2000_scalar(
     return math.sqrt(tl * tl + tc * tc + th * th + rt * tc * th)
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@njit(parallel=True, cache=True, fastmath=False, nogil=True)
 def _ciede2000_rows(x: np.ndarray, y: np.ndarray, kL: float, kC: float, kH: float) -> np.ndarray:
     n = x.shape[0]
     out = np.empty(n, dtype=np.float64)
@@ -324,7 +324,7 @@ def _ciede2000_rows(x: np.ndarray, y: np.ndarray, kL: float, kC: float, kH: floa
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@njit(parallel=True, cache=True, fastmath=False, nogil=True)
 def _ciede2000_matrix(x: np.ndarray, y: np.ndarray, kL: float, kC: float, kH: float) -> np.ndarray:
     n = x.shape[0]
     m = y.shape[0]

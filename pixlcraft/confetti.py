@@ -17,7 +17,7 @@ from .color import ciede2000_scalar
 DEFAULT_TOLERANCE = 6.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _isolated(grid: np.ndarray, y: int, x: int) -> bool:
     h, w = grid.shape
     c = grid[y, x]
@@ -32,7 +32,7 @@ def _isolated(grid: np.ndarray, y: int, x: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def confetti_mask(grid: np.ndarray) -> np.ndarray:
     """Cells (not empty) that share their colour with none of their 4-neighbours."""
     h, w = grid.shape
@@ -44,7 +44,7 @@ def confetti_mask(grid: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _clean(grid, labs, pal_labs, tolerance, max_passes):
     h, w = grid.shape
     dy = np.array([-1, 1, 0, 0])

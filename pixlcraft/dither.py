@@ -15,7 +15,7 @@ from numba import njit
 from .color import ciede2000_scalar
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dither(labs, mask, pal_labs, allowed):
     h, w, _ = labs.shape
     work = labs.copy()

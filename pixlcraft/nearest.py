@@ -124,7 +124,7 @@ def _chroma_hue_bound(a1: float, b1: float, c1: float, a2: float, b2: float, c2:
     return x * x * (1.0 - 0.25 * r * r)
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@njit(parallel=True, cache=True, fastmath=False, nogil=True)
 def _nearest_kernel(
     labs: np.ndarray,
     pL: np.ndarray,
