@@ -49,6 +49,9 @@ class ConvertOptions:
     alpha: AlphaMode = "composite"
     background: tuple[int, int, int] = (255, 255, 255)
     alpha_threshold: float = 0.5
+    include_transparent: bool = False
+    """Allow see-through colours (LEGO Trans-*, Hama clear beads). Off by default: over a base plate or on a
+    pegboard they do not look like their swatch, and photos pick them often because they are mid-tones."""
     title: str = ""
 
     def validate(self) -> None:
@@ -151,18 +154,18 @@ def convert_photo(
     done += 1
 
     # 3. exact nearest palette colour for every cell
-    rep.report("Matching thread colours", done, steps)
-    idx, _ = nearest_colors(lab[mask], palette.lab)
+    rep.report("Matching colours", done, steps)
+    allowed = usable_colors(palette, options.include_transparent)
+    idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
     grid = np.full((height, width), EMPTY, np.int16)
     grid[mask] = idx
     done += 1
 
     # 4. colour budget: the K colours that minimise total error, then re-map
-    allowed = np.arange(len(palette))
     if options.max_colors is not None:
         rep.report(f"Choosing the best {options.max_colors} colours", done, steps)
         if np.unique(idx).size > options.max_colors:
-            allowed = choose_colors(lab[mask], palette.lab, options.max_colors)
+            allowed = choose_colors(lab[mask], palette.lab, options.max_colors, allowed=allowed)
             idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
             grid[mask] = idx
         done += 1
@@ -197,6 +200,7 @@ def convert_photo(
                 "cleanup": options.cleanup,
                 "confetti_tolerance": options.confetti_tolerance,
                 "alpha": options.alpha,
+                "include_transparent": options.include_transparent,
                 "background": list(options.background),
                 "palette": palette.name,
             },
@@ -215,6 +219,17 @@ def convert_file(
 ) -> ConvertResult:
     """Load an image file safely and convert it (errors are :class:`InputError` with a clear message)."""
     return convert_photo(load_photo(path), palette, options, progress, cancel)
+
+
+def usable_colors(palette: Palette, include_transparent: bool = False) -> np.ndarray:
+    """Indices of the palette entries a conversion may use (all, or all but the see-through ones)."""
+    if include_transparent:
+        return np.arange(len(palette))
+    solid = np.array([not e.transparent for e in palette.entries], dtype=bool)
+    if not solid.any():
+        raise InputError(f"every colour of the palette '{palette.name}' is transparent; allow them with "
+                         "--include-transparent.")
+    return np.flatnonzero(solid)
 
 
 def pattern_stats(pattern: Pattern, cell_lab: np.ndarray) -> dict[str, float]:

@@ -151,3 +151,18 @@ def test_metadata_records_recipe(dmc) -> None:
     meta = res.pattern.metadata
     assert meta["title"] == "rose" and meta["source"] == "/tmp/rose.jpg"
     assert meta["recipe"]["maker"] == "classic" and meta["recipe"]["width"] == 16
+
+
+def test_transparent_colours_only_when_asked() -> None:
+    lego = load_builtin("lego")
+    trans = {i for i, e in enumerate(lego.entries) if e.transparent}
+    assert trans
+    photo = photo_from_array(_smooth_photo(seed=9))
+    solid = convert_photo(photo, lego, ConvertOptions(width=30, max_colors=10))
+    assert not set(np.unique(solid.pattern.grid)) & trans
+    # with transparent colours allowed, a grey-brown photo region picks up see-through colours somewhere
+    brownish = np.full((20, 20, 3), (0x63, 0x5F, 0x52), np.uint8)  # exactly Trans-Brown
+    both = convert_photo(photo_from_array(brownish), lego, ConvertOptions(width=4, include_transparent=True))
+    plain = convert_photo(photo_from_array(brownish), lego, ConvertOptions(width=4))
+    assert set(np.unique(both.pattern.grid)) & trans
+    assert not set(np.unique(plain.pattern.grid)) & trans
