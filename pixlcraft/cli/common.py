@@ -42,12 +42,12 @@ class ProgressBar:
             self._bar.total = p.total
         if p.stage != self._stage:
             self._stage = p.stage
-            self._bar.set_description_str(p.stage)
+            self._bar.set_description_str(p.stage, refresh=False)
         if p.info:
             self._bar.set_postfix({k: v for k, v in p.info.items() if isinstance(v, int | float | str)},
                                   refresh=False)
-        self._bar.n = p.done
-        self._bar.refresh()
+        # update() (not refresh()) so tqdm's delay holds: nothing is drawn for work shorter than a second
+        self._bar.update(p.done - self._bar.n)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .common import ProgressBar, add_palette_args, check_output, load_palette, parse_rgb, print_counts, print_summary
 
 ORDER = 10
+PATTERN_SUFFIXES = (".pixl", ".oxs")
+_PHOTO_ONLY = {"width": "--width", "height": "--height", "crop": "--crop", "max_colors": "--max-colors",
+               "confetti_tolerance": "--confetti-tolerance", "owned": "--owned"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,8 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("convert", help="photo → pattern with the classic (non-AI) converter",
                        description="Convert a photo into a pattern that uses only the palette's real colours.")
-    p.add_argument("input", help="photo (JPEG, PNG, TIFF, WebP, GIF, BMP …)")
-    p.add_argument("-o", "--output", required=True, help="output file: .pixl (project) or .png (one pixel per cell)")
+    p.add_argument("input", help="photo (JPEG, PNG, TIFF, WebP, GIF, BMP …), or a pattern (.pixl, .oxs) to save "
+                                 "in another format")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file: .pixl (project), .png (one pixel per cell) or .oxs (open cross-stitch chart)")
     add_palette_args(p)
     p.add_argument("--width", type=int, help="width in cells (stitches, beads, studs)")
     p.add_argument("--height", type=int, help="height in cells; with --width too, the photo's centre is cropped")
@@ -27,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="largest extra colour error (CIEDE2000) a confetti fix may cost (default 6)")
     p.add_argument("--alpha", choices=("composite", "empty"), default="composite",
                    help="transparent areas: blend over --background, or leave cells empty")
+    p.add_argument("--include-transparent", action="store_true",
+                   help="allow see-through colours (LEGO Trans-*, clear beads); left out by default")
     p.add_argument("--background", default="FFFFFF", metavar="RRGGBB", help="colour under transparent areas")
     p.add_argument("--title", default="", help="pattern title (default: the photo's file name)")
     p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
@@ -37,12 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..convert import ConvertOptions, convert_file
     from ..errors import InputError
-    from ..pattern import save_pattern
     from ..sizing import parse_crop
 
     if args.scale < 1 or args.scale > 64:
         raise InputError(f"--scale must be between 1 and 64 (got {args.scale}).")
-    check_output(args.output, (".pixl", ".png"))
+    check_output(args.output, (".pixl", ".png", ".oxs"))
+    if Path(args.input).suffix.lower() in PATTERN_SUFFIXES:
+        return _resave(args)
     palette = load_palette(args)
     options = ConvertOptions(
         width=args.width,
@@ -54,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         background=parse_rgb(args.background),
         title=args.title,
+        include_transparent=args.include_transparent,
     )
     if args.confetti_tolerance is not None:
         options.confetti_tolerance = args.confetti_tolerance
@@ -62,8 +72,40 @@ def run(args: argparse.Namespace) -> int:
         result = convert_file(args.input, palette, options, progress=bar)
     finally:
         bar.close()
-    save_pattern(result.pattern, args.output, scale=args.scale)
+    _save(result.pattern, args)
     print_summary(result.pattern, result.stats, args.output, result.confetti_removed)
     if args.stats:
         print_counts(result.pattern)
+    return 0
+
+
+def _save(pattern, args: argparse.Namespace) -> None:
+    from ..pattern import save_pattern
+
+    if Path(args.output).suffix.lower() == ".oxs":
+        from ..export.oxs import save_oxs
+
+        save_oxs(pattern, args.output)
+    else:
+        save_pattern(pattern, args.output, scale=args.scale)
+
+
+def _resave(args: argparse.Namespace) -> int:
+    """A pattern in, the same pattern out in another format: nothing is re-quantised."""
+    from ..errors import InputError
+    from ..pattern import load_pattern
+
+    given = [flag for name, flag in _PHOTO_ONLY.items() if getattr(args, name, None) is not None]
+    given += ["--dither"] if args.dither != "none" else []
+    given += ["--no-cleanup"] if args.no_cleanup else []
+    if given:
+        raise InputError(f"{', '.join(given)} only apply to photos; '{args.input}' is already a pattern.")
+    pattern = load_pattern(args.input)
+    if args.title:
+        pattern.metadata["title"] = args.title
+    _save(pattern, args)
+    print(f"{args.output}: {pattern.width}×{pattern.height} cells, {len(pattern.used_indices())} "
+          f"{pattern.palette.brand} colours")
+    if args.stats:
+        print_counts(pattern)
     return 0

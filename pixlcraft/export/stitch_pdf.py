@@ -1,0 +1,523 @@
+"""Cross-stitch chart PDF: the document a stitcher prints (or loads into a tracker app) and works from.
+
+Pages: a cover (preview, title, size in stitches, finished size on the chosen fabric, number of colours, page
+map), the thread key (symbol, code, name, stitches, skeins), then the chart — one symbol per cell, a bold line
+every 10 cells, row and column numbers, centre arrows, and 2–3 rows/columns repeated where pages meet (marked by a
+grey bar beside the numbers) so a stitcher never loses the place when turning the page.
+
+``chart=both`` writes two complete files, ``NAME.pdf`` (symbols on the thread colours) and ``NAME-bw.pdf``
+(black symbols on white, for mono printers and for marking up with a pen). Two files rather than one: a tracker
+app such as Pattern Keeper imports a whole PDF, and one file holding two charts would count every stitch twice.
+
+Every symbol is a glyph of the embedded DejaVu Sans font (see :mod:`.symbols`), written as real text at its
+cell, so text extraction and tracker apps read both the chart and the key.
+
+How much thread (the rule printed under the key)
+------------------------------------------------
+One full cross on fabric of ``n`` stitches per inch has cell side ``s = 25.4 / n`` mm. On the front it is two
+diagonals (``2·√2·s``); worked in rows, the back carries about one cell side per half-stitch pass (``2·s``).
+So one stitch takes ``s·(2√2 + 2) ≈ 4.83·s`` of each strand, times the strands used, plus 50 % for starting and
+ending tails and travel between stitches (:data:`ALLOWANCE`). A skein is 6 strands of ``skein_m`` metres (DMC
+stranded cotton: 8 m), so its usable single-strand length is ``6 × skein_m``. Skeins = needed ÷ that, rounded
+up, at least 1 per colour used. At 14-count, 2 strands and 8 m skeins that is about 1,820 stitches per skein,
+in line with the usual rule of thumb for 14-count Aida.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import __version__
+from ..jobs import Reporter
+from ..pattern import EMPTY, Pattern
+from .registry import ExportFormat, ExportOption, sibling, write_files
+from .symbols import symbols_for
+
+if TYPE_CHECKING:
+    from .pdfkit import Tile
+
+STRANDS_PER_SKEIN = 6
+ALLOWANCE = 1.5
+"""Thread actually used ÷ thread in the crosses: tails, travel on the back, the odd unpicked stitch."""
+
+BOLD_EVERY = 10
+SYMBOL_INK = 0.66
+"""Ink size of a chart symbol as a share of the cell side: big enough to read at 2 mm, with room to breathe."""
+SYMBOL_INK_COLOUR = 0.6
+"""On the colour chart symbols are a little smaller, so that the thread colour dominates each cell."""
+GUTTER = 30.0
+"""Space around the grid for numbers (inner part), overlap bars (next to the grid) and centre arrows (outer part)."""
+CHART_CHOICES = ("color", "bw", "both")
+
+OPTIONS = (
+    ExportOption("paper", str, "a4", "paper size", choices=("a4", "letter")),
+    ExportOption("chart", str, "both", "symbols on colour, black-and-white, or both (two files: NAME.pdf, "
+                 "NAME-bw.pdf)", choices=CHART_CHOICES),
+    ExportOption("fabric_count", float, 14.0, "fabric count (stitches per inch), for the finished size and thread",
+                 min=6, max=40),
+    ExportOption("strands", int, 2, "strands of floss per stitch (for the thread estimate)", min=1, max=6),
+    ExportOption("skein_m", float, 8.0, "length of one skein in metres (DMC stranded cotton: 8)", min=1, max=100),
+    ExportOption("cell_mm", float, 3.0, "printed size of one chart cell in millimetres", min=2, max=8),
+    ExportOption("overlap", int, 2, "rows/columns repeated where chart pages meet", min=0, max=5),
+    ExportOption("title", str, "", "title on the cover (default: the pattern's title)"),
+)
+
+
+# ------------------------------------------------------------------------------------------------ the numbers
+
+
+def thread_per_stitch_mm(fabric_count: float) -> float:
+    """Length of one strand in one full cross stitch, millimetres (rule in the module docstring)."""
+    s = 25.4 / fabric_count
+    return s * (2.0 * math.sqrt(2.0) + 2.0)
+
+
+def stitches_per_skein(fabric_count: float, strands: int, skein_m: float) -> int:
+    usable = STRANDS_PER_SKEIN * skein_m * 1000.0
+    return int(usable // (thread_per_stitch_mm(fabric_count) * strands * ALLOWANCE))
+
+
+def skeins_needed(stitches: int, fabric_count: float, strands: int, skein_m: float) -> int:
+    if stitches <= 0:
+        return 0
+    need = stitches * thread_per_stitch_mm(fabric_count) * strands * ALLOWANCE
+    return max(1, math.ceil(need / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9))
+
+
+def skein_rule(fabric_count: float, strands: int, skein_m: float) -> str:
+    per = stitches_per_skein(fabric_count, strands, skein_m)
+    return (
+        f"Skeins: one cross stitch on {fabric_count:g}-count fabric uses {thread_per_stitch_mm(fabric_count):.1f} mm "
+        f"of each strand (two diagonals on the front plus the travel on the back, 4.83 × the "
+        f"{25.4 / fabric_count:.2f} mm cell side); × {strands} strand{'s' if strands != 1 else ''}, + 50 % for "
+        f"tails and travel. A {skein_m:g} m skein of {STRANDS_PER_SKEIN} strands therefore covers about {per:,} "
+        f"stitches; counts are rounded up to whole skeins."
+    )
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One line of the key."""
+
+    index: int
+    symbol: str
+    code: str
+    name: str
+    rgb: tuple[int, int, int]
+    stitches: int
+    skeins: int
+
+
+def thread_key(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, skein_m: float = 8.0) -> list[Thread]:
+    """The threads the pattern uses, most-stitched first (they get the clearest symbols), ties in palette order."""
+    counts = pattern.counts()
+    used = [int(i) for i in np.flatnonzero(counts)]
+    used.sort(key=lambda i: (-int(counts[i]), i))
+    syms = symbols_for(len(used))
+    out = []
+    for sym, i in zip(syms, used, strict=True):
+        e = pattern.palette[i]
+        n = int(counts[i])
+        out.append(Thread(i, sym, e.code, e.name, e.rgb, n, skeins_needed(n, fabric_count, strands, skein_m)))
+    return out
+
+
+def colour_chart_ink(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    """Symbol colour on a cell of thread colour ``rgb``: a deep shade of it on light threads, a pale tint on dark
+    ones. Pure white would make a filled symbol (■ ● ▲) on a black thread read as a white cell; a tint keeps the
+    cell's tone while the symbol stays clearly readable."""
+    from .pdfkit import ink_for
+
+    r, g, b = (v / 255.0 for v in rgb)
+    if ink_for(rgb) == (0.0, 0.0, 0.0):
+        return r * 0.2, g * 0.2, b * 0.2
+    return r + (1 - r) * 0.6, g + (1 - g) * 0.6, b + (1 - b) * 0.6
+
+
+# ------------------------------------------------------------------------------------------------ layout
+
+
+@dataclass(frozen=True)
+class ChartLayout:
+    """Where chart cells go on the paper: the tiles (one per page) and the cell size, in points."""
+
+    page: tuple[float, float]
+    cell: float
+    cols_per_page: int
+    rows_per_page: int
+    tiles: list[Tile]
+    """One per chart page, row-major: left to right, then down."""
+    across: int
+    down: int
+
+    def origin(self, tile: Tile) -> tuple[float, float]:
+        """Top-left corner of the tile's grid on the page: centred across, at the top of the space below the
+        header (where the eye starts; a short last row of pages leaves its spare room at the bottom)."""
+        from .pdfkit import HEADER_H, MARGIN
+
+        pw, ph = self.page
+        w = (tile.x1 - tile.x0) * self.cell
+        return (pw - w) / 2, ph - MARGIN - HEADER_H - GUTTER
+
+
+def chart_layout(width: int, height: int, paper: str = "a4", cell_mm: float = 3.0, overlap: int = 2) -> ChartLayout:
+    from .pdfkit import FOOTER_H, HEADER_H, MARGIN, MM, Tile, page_size, split_axis
+
+    pw, ph = page_size(paper)
+    cell = cell_mm * MM
+    cols = int((pw - 2 * MARGIN - 2 * GUTTER) // cell)
+    rows = int((ph - 2 * MARGIN - HEADER_H - FOOTER_H - 2 * GUTTER) // cell)
+    xs = split_axis(width, cols, overlap)
+    ys = split_axis(height, rows, overlap)
+    tiles = [Tile(x0, x1, y0, y1) for (y0, y1) in ys for (x0, x1) in xs]
+    return ChartLayout((pw, ph), cell, cols, rows, tiles, len(xs), len(ys))
+
+
+# ------------------------------------------------------------------------------------------------ writer
+
+
+def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
+    modes = ["color", "bw"] if options["chart"] == "both" else [options["chart"]]
+    files = []
+    for n, mode in enumerate(modes):
+        target = path if n == 0 else sibling(path, "bw")
+        files.append((target, render(pattern, options, mode, reporter, part=(n, len(modes)))))
+    return write_files(files)
+
+
+def render(pattern: Pattern, options: dict[str, Any], mode: str, reporter: Reporter | None = None,
+           part: tuple[int, int] = (0, 1)) -> bytes:
+    """The whole PDF for one chart ``mode`` (``color`` or ``bw``) as bytes."""
+    from . import pdfkit as kit
+
+    reporter = reporter or Reporter()
+    fc, strands, skein_m = options["fabric_count"], options["strands"], options["skein_m"]
+    title = options.get("title") or str(pattern.metadata.get("title") or "") or "Cross-stitch pattern"
+    key = thread_key(pattern, fc, strands, skein_m)
+    layout = chart_layout(pattern.width, pattern.height, options["paper"], options["cell_mm"], options["overlap"])
+    chunks = key_chunks(len(key), layout.page)
+    key_pages = len(chunks)
+    first_chart = 2 + key_pages
+    total_pages = first_chart - 1 + len(layout.tiles)
+    tiles = [kit.Tile(t.x0, t.x1, t.y0, t.y1, str(first_chart + i)) for i, t in enumerate(layout.tiles)]
+    layout = dataclasses.replace(layout, tiles=tiles)
+    mode_name = "colour" if mode == "color" else "black and white"
+
+    buf = io.BytesIO()
+    c = kit.new_canvas(buf, options["paper"], title, f"Cross-stitch chart ({mode_name}), {pattern.width}×"
+                       f"{pattern.height} stitches, {len(key)} colours")
+    footer = f"{title} · {pattern.width}×{pattern.height} stitches · {fc:g}-count · made with PixlCraft {__version__}"
+    page = 1
+    _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_pages)
+    kit.draw_footer(c, footer, page, total_pages)
+    c.showPage()
+    page = _key_pages(c, pattern, key, options, title, footer, page + 1, total_pages, chunks)
+    done_base = part[0] * len(tiles)
+    for i in range(len(tiles)):
+        reporter.report("chart pages", done_base + i, part[1] * len(tiles), message=f"{mode_name} page {i + 1}")
+        _chart_page(c, pattern, key, layout, i, mode, title)
+        kit.draw_footer(c, footer, page, total_pages)
+        c.showPage()
+        page += 1
+    reporter.report("chart pages", done_base + len(tiles), part[1] * len(tiles))
+    c.save()
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------ cover
+
+
+def _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_pages) -> None:
+    from . import pdfkit as kit
+
+    pw, ph = layout.page
+    m = kit.MARGIN
+    fc = options["fabric_count"]
+    c.setFont(kit.FONT_BOLD, 22)
+    c.drawString(m, ph - m - 22, kit.fit_text(title, kit.FONT_BOLD, 22, pw - 2 * m))
+    c.setFont(kit.FONT, 11)
+    c.setFillColorRGB(*kit.GREY)
+    c.drawString(m, ph - m - 40, f"Cross-stitch chart · {mode_name} symbols")
+    c.setFillColorRGB(0, 0, 0)
+
+    img_top = ph - m - 56
+    img_h = (ph - 2 * m) * 0.48
+    kit.draw_cells_image(c, pattern.rgb_image(), m, img_top - img_h, pw - 2 * m, img_h)
+
+    w_in, h_in = pattern.width / fc, pattern.height / fc
+    stitches = sum(t.stitches for t in key)
+    skeins = sum(t.skeins for t in key)
+    brand = pattern.palette.brand
+    last = first_chart + len(layout.tiles) - 1
+    facts = [
+        ("Size", f"{pattern.width} × {pattern.height} stitches ({stitches:,} stitches to work)"),
+        ("Finished size", f"{w_in * 2.54:.1f} × {h_in * 2.54:.1f} cm ({w_in:.1f} × {h_in:.1f} in) on "
+                          f"{fc:g}-count Aida"),
+        ("Fabric to cut", f"{w_in * 2.54 + 10:.0f} × {h_in * 2.54 + 10:.0f} cm (5 cm spare on every side for "
+                          f"framing)"),
+        ("Colours", f"{len(key)} {brand} thread{'s' if len(key) != 1 else ''}, {skeins} skein"
+                    f"{'s' if skeins != 1 else ''} in all ({options['strands']} strands per stitch)"),
+        ("Thread key", f"page {2}" + (f"–{1 + key_pages}" if key_pages > 1 else "")),
+        ("Chart", f"page {first_chart}" + (f"–{last}" if last > first_chart else "")
+         + f" ({layout.across} across × {layout.down} down, {options['overlap']} rows/columns repeated where "
+           f"pages meet)"),
+    ]
+    y = img_top - img_h - 26
+    for label, text in facts:
+        c.setFont(kit.FONT_BOLD, 10)
+        c.drawString(m, y, label)
+        c.setFont(kit.FONT, 10)
+        c.drawString(m + 95, y, kit.fit_text(text, kit.FONT, 10, pw - 2 * m - 95))
+        y -= 16
+    # the page map: which chart page shows which part
+    map_h = y - (m + kit.FOOTER_H + 14)
+    if map_h > 40:
+        c.setFont(kit.FONT_BOLD, 9)
+        c.drawString(m, y - 4, "Page map")
+        kit.draw_page_map(c, m, m + kit.FOOTER_H + 8, pw - 2 * m, map_h - 14, pattern.width, pattern.height,
+                          layout.tiles, font_size=9)
+
+
+# ------------------------------------------------------------------------------------------------ key
+
+
+_KEY_TOP_FIRST = 62.0  # below the page title and the summary line
+_KEY_TOP_NEXT = 40.0
+_KEY_ROW_H = 12.5
+_KEY_FOOTNOTE_H = 50.0
+
+
+def key_chunks(n_rows: int, page: tuple[float, float]) -> list[int]:
+    """How many key lines go on each key page. Pages are filled; the total line and the footnote need room only
+    on the last one (which therefore keeps a few lines when they would not fit under a full page)."""
+    from .pdfkit import FOOTER_H, MARGIN
+
+    _, ph = page
+    first = int((ph - 2 * MARGIN - _KEY_TOP_FIRST - FOOTER_H - 6) // _KEY_ROW_H) - 1
+    more = int((ph - 2 * MARGIN - _KEY_TOP_NEXT - FOOTER_H - 6) // _KEY_ROW_H) - 1
+    note = math.ceil(_KEY_FOOTNOTE_H / _KEY_ROW_H)
+    chunks: list[int] = []
+    left = n_rows
+    while True:
+        cap = first if not chunks else more
+        if left <= cap - note:
+            chunks.append(left)
+            return chunks
+        take = cap if left > cap else left - min(left - 1, 4)
+        chunks.append(take)
+        left -= take
+
+
+def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes: list[int]) -> int:
+    """Draw the thread key; returns the number of the next page."""
+    from . import pdfkit as kit
+
+    pw, ph = c._pagesize
+    m = kit.MARGIN
+    fc, strands, skein_m = options["fabric_count"], options["strands"], options["skein_m"]
+    brand = pattern.palette.brand
+    name_w = pw - 2 * m - (44 + 44 + 62 + 64 + 50)
+    columns = [
+        kit.Column("Symbol", 44, "centre"),
+        kit.Column("Colour", 44, "centre"),
+        kit.Column(brand[:10] or "Code", 62),
+        kit.Column("Name", name_w),
+        kit.Column("Stitches", 64, "right"),
+        kit.Column("Skeins", 50, "right"),
+    ]
+    sym_size = _KEY_ROW_H * 0.82
+
+    def symbol_cell(t: Thread):
+        def draw(cv, x, y, w, h):
+            kit.draw_symbol(cv, t.symbol, x + w / 2, y + h / 2, sym_size)
+
+        return draw
+
+    def swatch_cell(t: Thread):  # plain colour: one symbol glyph per key line keeps tracker apps' parsing simple
+        def draw(cv, x, y, w, h):
+            cv.setFillColorRGB(*kit.rgb01(t.rgb))
+            cv.setStrokeColorRGB(0.3, 0.3, 0.3)
+            cv.setLineWidth(0.4)
+            cv.rect(x + 8, y + 2, w - 16, h - 4, stroke=1, fill=1)
+            cv.setFillColorRGB(0, 0, 0)
+
+        return draw
+
+    rows = [[symbol_cell(t), swatch_cell(t), t.code, t.name, f"{t.stitches:,}", str(t.skeins)] for t in key]
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    chunks = [rows[a:b] for a, b in itertools.pairwise(bounds)]
+    stitches = sum(t.stitches for t in key)
+    skeins = sum(t.skeins for t in key)
+
+    def no_break() -> float:  # the chunks are sized to fit; a page break inside one would be a layout bug
+        raise AssertionError("thread key chunk does not fit its page")
+
+    for n, chunk in enumerate(chunks):
+        kit.draw_header(c, title, f"Thread key{f' ({n + 1} of {len(chunks)})' if len(chunks) > 1 else ''}")
+        top = ph - m - (_KEY_TOP_FIRST if n == 0 else _KEY_TOP_NEXT)
+        if n == 0:
+            c.setFont(kit.FONT, 9)
+            c.drawString(m, ph - m - 44, f"{len(key)} colours · {stitches:,} stitches · {fc:g}-count Aida · "
+                                         f"{strands} strand{'s' if strands != 1 else ''} · {skein_m:g} m skeins")
+        y = kit.draw_table(c, columns, chunk, top, no_break, row_h=_KEY_ROW_H, bottom=m + kit.FOOTER_H + 6)
+        if n == len(chunks) - 1:
+            c.setFont(kit.FONT_BOLD, 8.5)
+            c.drawString(m + 3, y - 12, "Total")
+            c.drawRightString(pw - m - 50 - 3, y - 12, f"{stitches:,}")
+            c.drawRightString(pw - m - 3, y - 12, str(skeins))
+            c.setFillColorRGB(0.25, 0.25, 0.25)
+            kit.draw_paragraph(c, skein_rule(fc, strands, skein_m), m, y - 30, pw - 2 * m, size=7.5)
+            c.setFillColorRGB(0, 0, 0)
+        kit.draw_footer(c, footer, page, total_pages)
+        c.showPage()
+        page += 1
+    return page
+
+
+# ------------------------------------------------------------------------------------------------ chart pages
+
+
+def _chart_page(c, pattern: Pattern, key: list[Thread], layout: ChartLayout, i: int, mode: str, title: str) -> None:
+    from . import pdfkit as kit
+
+    tile = layout.tiles[i]
+    cell = layout.cell
+    x_left, y_top = layout.origin(tile)
+    sub = pattern.grid[tile.y0:tile.y1, tile.x0:tile.x1]
+    rows, cols = sub.shape
+    w, h = cols * cell, rows * cell
+
+    kit.draw_header(c, title, f"Chart page {i + 1} of {len(layout.tiles)} · columns {tile.x0 + 1}–{tile.x1}, "
+                              f"rows {tile.y0 + 1}–{tile.y1}")
+    pw, ph = layout.page
+    map_w = min(70.0, 22.0 * layout.across / max(1, layout.down) + 10)
+    kit.draw_page_map(c, pw / 2 - map_w / 2, ph - kit.MARGIN - kit.HEADER_H + 11, map_w, 17,
+                      pattern.width, pattern.height, layout.tiles, current=i, font_size=0)
+
+    sym_of = {t.index: t.symbol for t in key}
+    rgb_of = {t.index: t.rgb for t in key}
+
+    # 1. cell colours (colour chart): horizontal runs of one colour become one rectangle
+    if mode == "color":
+        starts = np.ones(sub.shape, bool)
+        starts[:, 1:] = sub[:, 1:] != sub[:, :-1]
+        r, c0 = np.nonzero(starts)  # row-major: each run, left to right, top to bottom
+        c1 = np.full_like(c0, cols)
+        c1[:-1] = np.where(r[1:] == r[:-1], c0[1:], cols)
+        vals = sub[r, c0].astype(np.int64)
+        rects = np.stack([x_left + c0 * cell, y_top - (r + 1) * cell, (c1 - c0) * cell,
+                          np.full(len(c0), cell)], axis=1)
+        kit.fill_rects(c, {rgb_of[v]: rects[vals == v] for v in np.unique(vals).tolist() if v != EMPTY})
+
+    # 2. grid: thin lines every cell, bold every 10 (counted from the pattern's first row/column), border
+    xs_all = [(k, x_left + k * cell) for k in range(cols + 1)]
+    ys_all = [(k, y_top - k * cell) for k in range(rows + 1)]
+    kit.stroke_lines(c, [(x, y_top, x, y_top - h) for k, x in xs_all if (tile.x0 + k) % BOLD_EVERY]
+                     + [(x_left, y, x_left + w, y) for k, y in ys_all if (tile.y0 + k) % BOLD_EVERY], 0.25, 0.55)
+    bold = [(x, y_top, x, y_top - h) for k, x in xs_all if (tile.x0 + k) % BOLD_EVERY == 0 or k in (0, cols)]
+    bold += [(x_left, y, x_left + w, y) for k, y in ys_all if (tile.y0 + k) % BOLD_EVERY == 0 or k in (0, rows)]
+    kit.stroke_lines(c, bold, 1.0, 0.0)
+
+    # 3. symbols, grouped by ink colour and symbol (fewer font switches)
+    ink_share = SYMBOL_INK if mode == "bw" else SYMBOL_INK_COLOUR
+    writer = kit.GlyphWriter(c, kit.SYMBOL_FONT, cell * ink_share / kit.INK_EM)
+    groups: dict[tuple[float, float, float], list] = {}
+    for t in key:
+        ys, xs = np.nonzero(sub == t.index)
+        if not len(xs):
+            continue
+        ink = colour_chart_ink(t.rgb) if mode == "color" else (0.0, 0.0, 0.0)
+        groups.setdefault(ink, []).append((sym_of[t.index], x_left + (xs + 0.5) * cell, y_top - (ys + 0.5) * cell))
+    for ink, items in groups.items():
+        writer.draw_groups(items, ink)
+
+    # 4. numbers, overlap bars and centre arrows in the gutters
+    _gutters(c, pattern, layout, i, x_left, y_top, w, h)
+
+
+def _gutters(c, pattern: Pattern, layout: ChartLayout, i: int, x_left: float, y_top: float, w: float, h: float):
+    from . import pdfkit as kit
+
+    tile = layout.tiles[i]
+    cell = layout.cell
+    fs = 6.5
+    c.saveState()
+    # overlap bars: the rows/columns this page repeats from its neighbours (above/left and below/right)
+    c.setFillColorRGB(0.72, 0.72, 0.72)
+    bar = 3.0
+    for a0, a1 in _repeated(tile.x0, tile.x1, [(t.x0, t.x1) for t in layout.tiles if t.y0 == tile.y0]):
+        x = x_left + (a0 - tile.x0) * cell
+        c.rect(x, y_top + 1, (a1 - a0) * cell, bar, stroke=0, fill=1)
+        c.rect(x, y_top - h - 1 - bar, (a1 - a0) * cell, bar, stroke=0, fill=1)
+    for a0, a1 in _repeated(tile.y0, tile.y1, [(t.y0, t.y1) for t in layout.tiles if t.x0 == tile.x0]):
+        y = y_top - (a1 - tile.y0) * cell
+        c.rect(x_left - 1 - bar, y, bar, (a1 - a0) * cell, stroke=0, fill=1)
+        c.rect(x_left + w + 1, y, bar, (a1 - a0) * cell, stroke=0, fill=1)
+    # numbers at every bold line, on all four sides
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont(kit.FONT, fs)
+    for k in range(tile.x0, tile.x1 + 1):
+        if k % BOLD_EVERY == 0 and k > 0:
+            x = x_left + (k - tile.x0) * cell
+            c.drawCentredString(x, y_top + bar + 3, str(k))
+            c.drawCentredString(x, y_top - h - bar - 3 - fs * 0.75, str(k))
+    for k in range(tile.y0, tile.y1 + 1):
+        if k % BOLD_EVERY == 0 and k > 0:
+            y = y_top - (k - tile.y0) * cell - fs * 0.36
+            c.drawRightString(x_left - bar - 3, y, str(k))
+            c.drawString(x_left + w + bar + 3, y, str(k))
+    # centre arrows: triangles in the outer gutter pointing at the centre line of the whole pattern
+    a = 4.5
+    cx_cells, cy_cells = pattern.width / 2, pattern.height / 2
+    c.setFillColorRGB(0, 0, 0)
+    if tile.x0 <= cx_cells <= tile.x1:
+        x = x_left + (cx_cells - tile.x0) * cell
+        _triangle(c, [(x - a, y_top + GUTTER), (x + a, y_top + GUTTER), (x, y_top + GUTTER - 1.6 * a)])
+        _triangle(c, [(x - a, y_top - h - GUTTER), (x + a, y_top - h - GUTTER), (x, y_top - h - GUTTER + 1.6 * a)])
+    if tile.y0 <= cy_cells <= tile.y1:
+        y = y_top - (cy_cells - tile.y0) * cell
+        _triangle(c, [(x_left - GUTTER, y - a), (x_left - GUTTER, y + a), (x_left - GUTTER + 1.6 * a, y)])
+        _triangle(c, [(x_left + w + GUTTER, y - a), (x_left + w + GUTTER, y + a), (x_left + w + GUTTER - 1.6 * a, y)])
+    c.restoreState()
+
+
+def _repeated(a0: int, a1: int, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Parts of ``[a0, a1)`` that a neighbouring run along the same axis also shows."""
+    out = []
+    for b0, b1 in runs:
+        if (b0, b1) == (a0, a1):
+            continue
+        lo, hi = max(a0, b0), min(a1, b1)
+        if lo < hi:
+            out.append((lo, hi))
+    return out
+
+
+def _triangle(c, pts) -> None:
+    p = c.beginPath()
+    p.moveTo(*pts[0])
+    for q in pts[1:]:
+        p.lineTo(*q)
+    p.close()
+    c.drawPath(p, stroke=0, fill=1)
+
+
+FORMATS = [
+    ExportFormat(
+        "stitch-pdf",
+        ".pdf",
+        "cross-stitch chart to print or load into a tracker app: cover, thread key with skeins, symbol chart "
+        "(colour and black-and-white)",
+        ("stitch",),
+        OPTIONS,
+        write,
+    )
+]

@@ -1,0 +1,153 @@
+"""Machine embroidery (PES, DST): files are read back with pystitch and compared with the pattern cell by cell."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pystitch
+import pytest
+
+from pixlcraft.errors import InputError
+from pixlcraft.export import export
+from pixlcraft.palette import load_builtin
+from pixlcraft.pattern import EMPTY, Pattern
+
+READERS = {"pes": pystitch.PesReader, "dst": pystitch.DstReader}
+
+
+def _pattern(seed: int = 3, h: int = 9, w: int = 11, colours: int = 4, empty: float = 0.15) -> Pattern:
+    rng = np.random.default_rng(seed)
+    # blobs rather than noise: a few areas per colour, some touching, some far apart
+    grid = np.zeros((h, w), np.int16)
+    for k in range(1, colours):
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        grid[max(0, y - 2) : y + 2, max(0, x - 3) : x + 2] = k
+    grid[rng.random((h, w)) < empty] = EMPTY
+    grid[0, 0] = 0
+    pal = load_builtin("dmc").subset([0, 12, 40, 77, 120][:colours])
+    return Pattern(grid, pal, {"title": "Blobs"})
+
+
+def _read(path, fmt):
+    return pystitch.EmbPattern.read_embroidery(READERS[fmt], str(path))
+
+
+def _blocks(emb) -> list[list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Sewn segments (pairs of needle points, 0.1 mm) per colour block: two consecutive STITCH commands."""
+    blocks: list[list] = [[]]
+    prev = None
+    for x, y, cmd in emb.stitches:
+        cmd &= pystitch.COMMAND_MASK
+        if cmd == pystitch.COLOR_CHANGE:
+            blocks.append([])
+            prev = None
+        elif cmd == pystitch.STITCH:
+            if prev is not None and prev != (x, y):
+                blocks[-1].append((prev, (x, y)))
+            prev = (x, y)
+        else:
+            prev = None
+    return [b for b in blocks if b]
+
+
+def _expected_order(pattern: Pattern) -> list[int]:
+    counts = pattern.counts()
+    return sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], i))
+
+
+@pytest.mark.parametrize("fmt", ["pes", "dst"])
+def test_every_cell_is_an_x_in_its_own_colour_block(tmp_path, fmt):
+    pattern = _pattern()
+    cell = 2.5
+    out = export(pattern, fmt, tmp_path / f"x.{fmt}", {"cell_mm": cell, "ties": False})
+    emb = _read(out[0], fmt)
+    order = _expected_order(pattern)
+    assert emb.count_color_changes() == len(order) - 1
+    blocks = _blocks(emb)
+    assert len(blocks) == len(order)
+
+    unit = cell * 10
+    ox, oy = pattern.width * unit / 2, pattern.height * unit / 2
+
+    def corner(p):
+        gx, gy = (p[0] + ox) / unit, (p[1] + oy) / unit
+        assert abs(gx - round(gx)) < 0.05 and abs(gy - round(gy)) < 0.05, "needle off the cell corners"
+        return round(gx), round(gy)
+
+    for idx, segs in zip(order, blocks, strict=True):
+        sewn = {frozenset((corner(a), corner(b))) for a, b in segs}
+        want = set()
+        for r, c in zip(*np.nonzero(pattern.grid == idx), strict=True):
+            want.add(frozenset(((c, r), (c + 1, r + 1))))
+            want.add(frozenset(((c + 1, r), (c, r + 1))))
+        diagonals = {s for s in sewn if len({p[0] for p in s}) == 2 and len({p[1] for p in s}) == 2}
+        assert diagonals == want, f"colour {idx}: crosses differ from the pattern"
+        # the only other stitches are short travels along an edge of a cell of this same colour
+        for s in sewn - diagonals:
+            (x0, y0), (x1, y1) = sorted(s)
+            assert abs(x1 - x0) + abs(y1 - y0) == 1
+            if x0 == x1:  # vertical edge: a cell of this colour on its left or right
+                sides = [(y0, x0 - 1), (y0, x0)]
+            else:
+                sides = [(y0 - 1, x0), (y0, x0)]
+            assert any(0 <= r < pattern.height and 0 <= c < pattern.width and pattern.grid[r, c] == idx
+                       for r, c in sides)
+
+
+def test_pes_threads_are_the_palette_colours_in_sewing_order(tmp_path):
+    pattern = _pattern(seed=5)
+    emb = _read(export(pattern, "pes", tmp_path / "t.pes")[0], "pes")
+    order = _expected_order(pattern)
+    got = [(t.get_red(), t.get_green(), t.get_blue()) for t in emb.threadlist]
+    assert got == [pattern.palette[i].rgb for i in order]
+
+
+@pytest.mark.parametrize("fmt", ["pes", "dst"])
+@pytest.mark.parametrize("cell", [1.5, 4.0])
+def test_stitches_stay_inside_the_design_and_follow_the_cell_size(tmp_path, fmt, cell):
+    pattern = _pattern(seed=8, h=7, w=13)
+    plain = _read(export(pattern, fmt, tmp_path / f"a.{fmt}", {"cell_mm": cell, "ties": False})[0], fmt)
+    tied = _read(export(pattern, fmt, tmp_path / f"b.{fmt}", {"cell_mm": cell, "ties": True})[0], fmt)
+    half_w, half_h = pattern.width * cell * 5, pattern.height * cell * 5
+    for emb in (plain, tied):
+        for x, y, cmd in emb.stitches:
+            if cmd & pystitch.COMMAND_MASK == pystitch.STITCH:
+                assert -half_w - 1 <= x <= half_w + 1 and -half_h - 1 <= y <= half_h + 1
+    longest = max(math.dist(a, b) for block in _blocks(plain) for a, b in block)
+    assert longest == pytest.approx(cell * 10 * math.sqrt(2), abs=1.5)
+    filled = int(np.count_nonzero(pattern.grid != EMPTY))
+    n_plain = plain.count_stitch_commands(pystitch.STITCH)
+    assert n_plain >= 2 * filled
+    assert tied.count_stitch_commands(pystitch.STITCH) > n_plain  # lock stitches were added
+
+
+def test_distant_areas_are_trimmed_and_near_ones_jumped(tmp_path):
+    pal = load_builtin("dmc").subset([5])
+    grid = np.full((3, 9), EMPTY, np.int16)
+    grid[1, 0] = 0
+    grid[1, 8] = 0  # 8 cells = 20 mm away
+    pattern = Pattern(grid, pal)
+    # DST keeps the difference between a jump and a trim (PES writers mark every jump as trimmed)
+    trimmed = _read(export(pattern, "dst", tmp_path / "a.dst", {"trim_mm": 3.0, "ties": False})[0], "dst")
+    jumped = _read(export(pattern, "dst", tmp_path / "b.dst", {"trim_mm": 50.0, "ties": False})[0], "dst")
+    assert trimmed.count_stitch_commands(pystitch.TRIM) == 1
+    assert jumped.count_stitch_commands(pystitch.TRIM) == 0
+    assert jumped.count_stitch_commands(pystitch.JUMP) >= 2  # to the first cell, and on to the second
+
+
+def test_a_solid_area_is_sewn_without_jumps(tmp_path):
+    pattern = Pattern(np.zeros((6, 5), np.int16), load_builtin("dmc").subset([3]))
+    emb = _read(export(pattern, "dst", tmp_path / "s.dst", {"ties": False})[0], "dst")
+    # one jump from the origin to the first corner, then stitches only
+    assert emb.count_stitch_commands(pystitch.JUMP) <= 1
+    assert emb.count_stitch_commands(pystitch.TRIM) == 0
+    # 2 diagonals per cell and one turn per row, plus the needle-down at the start
+    assert emb.count_stitch_commands(pystitch.STITCH) == 2 * 30 + 6 + 1
+
+
+def test_empty_pattern_is_refused(tmp_path):
+    pattern = Pattern(np.full((3, 3), EMPTY, np.int16), load_builtin("dmc").subset([0]))
+    with pytest.raises(InputError, match="nothing to embroider"):
+        export(pattern, "pes", tmp_path / "e.pes")
+    assert not (tmp_path / "e.pes").exists()
