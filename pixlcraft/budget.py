@@ -23,12 +23,17 @@ from .color import ciede2000_pairwise
 
 
 def _bin_colors(labs: np.ndarray, bin_size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted representatives: the mean Lab of each occupied bin and the number of cells in it."""
+    """Weighted representatives: the mean Lab of each occupied bin and the number of cells in it.
+
+    One integer key per bin and a 1-D ``np.unique`` (not ``unique(axis=0)``, which is several times slower and
+    holds the GIL long enough to stall the GUI on large patterns).
+    """
     keys = np.floor(labs / bin_size).astype(np.int64)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    sums = np.zeros((counts.size, 3))
-    np.add.at(sums, inverse, labs)
+    keys -= keys.min(axis=0)
+    span = keys.max(axis=0) + 1
+    flat = (keys[:, 0] * span[1] + keys[:, 1]) * span[2] + keys[:, 2]
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    sums = np.stack([np.bincount(inverse, weights=labs[:, c], minlength=counts.size) for c in range(3)], axis=1)
     return sums / counts[:, None], counts.astype(np.float64)
 
 
