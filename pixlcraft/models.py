@@ -88,6 +88,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "depth": ("depth estimator", "--depth-model"),
     "clip": ("CLIP image-text model", "--clip-model"),
     "lora": ("style LoRA", "--lora"),
+    "sd15-base": ("Stable Diffusion 1.5 base model", "--base-model"),
 }
 
 _TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -216,6 +217,27 @@ MODELS: dict[str, ModelSpec] = {
             weights=("model.safetensors",),
             size_mb=605,
         ),
+        # PASD photo clean-up runs on SD 1.5 but ships its own (fine-tuned) UNet, so only the VAE, the text encoder,
+        # the tokenizer and the scheduler are fetched. runwayml's original repository is gone; this is its mirror.
+        ModelSpec(
+            name="sd15-base",
+            repo_id="stable-diffusion-v1-5/stable-diffusion-v1-5",
+            role="sd15-base",
+            title="Stable Diffusion 1.5 (VAE, text encoder, tokenizer)",
+            classes=("AutoencoderKL", "CLIPTextModel", "CLIPTokenizer", "UniPCMultistepScheduler"),
+            files=(
+                "model_index.json",
+                "scheduler/scheduler_config.json",
+                "vae/config.json",
+                "text_encoder/config.json",
+                "tokenizer/*.json",
+                "tokenizer/*.txt",
+            ),
+            weights=("vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"),
+            weights_fp16=("vae/diffusion_pytorch_model.fp16.safetensors", "text_encoder/model.fp16.safetensors"),
+            size_mb=410,
+            size_mb_fp32=820,
+        ),
     )
 }
 
@@ -227,6 +249,7 @@ DEFAULTS: dict[str, str] = {
     "controlnet-depth": "controlnet-depth",
     "depth": "dpt-hybrid-midas",
     "clip": "clip-vit-b32",
+    "sd15-base": "sd15-base",
 }
 
 
@@ -345,6 +368,12 @@ def check_folder(folder: str | os.PathLike[str], role: str) -> list[str]:
         missing += _check_model_files(folder, "model")
         if not (folder / "preprocessor_config.json").is_file():
             missing.append("preprocessor_config.json")
+    elif role == "sd15-base":
+        missing += _check_model_files(folder / "vae", prefix="vae/")
+        missing += _check_model_files(folder / "text_encoder", "model", prefix="text_encoder/")
+        missing += _check_tokenizer(folder / "tokenizer", "tokenizer/")
+        if not (folder / "scheduler" / "scheduler_config.json").is_file():
+            missing.append("scheduler/scheduler_config.json")
     elif role == "clip":
         missing += _check_model_files(folder, "model")
         if not ((folder / "preprocessor_config.json").is_file() or (folder / "processor_config.json").is_file()):
@@ -808,13 +837,21 @@ def pick_dtype(device: str, recipe: str | None = "fast") -> torch.dtype:
 
 
 def free_memory() -> None:
-    """Return freed tensors to the device (after dropping the last reference to a model)."""
-    gc.collect()
+    """Return freed tensors to the GPU (after dropping the last reference to a model).
+
+    Only where a GPU's memory is at stake: on the CPU, dropping the last reference frees a tensor at once, and a
+    full ``gc.collect()`` with torch and diffusers loaded holds the GIL for up to a second, freezing the window.
+    """
     import torch
 
-    if torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    mps = _mps_available(torch) and hasattr(torch, "mps")
+    if not (cuda or mps):
+        return
+    gc.collect()
+    if cuda:
         torch.cuda.empty_cache()
-    if _mps_available(torch) and hasattr(torch, "mps"):
+    if mps:
         torch.mps.empty_cache()
 
 

@@ -1,0 +1,444 @@
+"""Every command of the window, registered by id: menus, the toolbar, shortcuts and enabling are data.
+
+An action is described once in :data:`ACTIONS` (text, shortcut, icon, when it is available); :data:`MENUS` and
+:data:`TOOLBAR` list ids. The window supplies one handler per id and a few facts about its state ("a pattern
+is open", "a job runs", "there is something to undo"), and :class:`ActionRegistry` does the rest. Tests and
+other code trigger commands by id (``registry["edit.undo"].trigger()``), exactly as the menu does.
+
+Icons are drawn here with QPainter rather than loaded from a theme, so the app looks the same on every
+system (Qt has no icon theme on Windows and macOS, nor offscreen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command. ``needs`` are state flags that must all be true for it to be enabled (``pattern``,
+    ``idle``, ``undo``, ``redo``, ``photo``, ``job``). ``group`` makes checkable actions exclusive (tools)."""
+
+    id: str
+    text: str
+    tip: str = ""
+    shortcut: str | QKeySequence.StandardKey | tuple[str, ...] = ""
+    icon: str = ""
+    needs: tuple[str, ...] = ()
+    checkable: bool = False
+    checked: bool = False
+    group: str = ""
+    show_text: bool = False
+    """Show the text beside the icon in the toolbar (for the few most important commands)."""
+
+
+_STD = QKeySequence.StandardKey
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # File
+    ActionSpec("file.open", "&Open…", "Open a photo or a pattern (.pixl, .oxs)", _STD.Open, "open", ("idle",),
+               show_text=True),
+    ActionSpec("file.save", "&Save", "Save the pattern as a .pixl file", _STD.Save, "save", ("pattern", "idle"),
+               show_text=True),
+    ActionSpec("file.save_as", "Save &As…", "Save the pattern under another name", _STD.SaveAs, "",
+               ("pattern", "idle")),
+    ActionSpec("export.dialog", "&Export…", "Export a printable chart, bead plan, parts list…", "Ctrl+E",
+               "export", ("pattern", "idle"), show_text=True),
+    ActionSpec("file.close", "&Close Pattern", "Close the pattern", _STD.Close, "", ("pattern", "idle")),
+    ActionSpec("file.quit", "&Quit", "Quit PixlCraft", _STD.Quit),
+    # Edit
+    ActionSpec("edit.undo", "&Undo", "Undo the last change", "Ctrl+Z", "undo", ("undo", "idle")),
+    ActionSpec("edit.redo", "&Redo", "Redo the change you undid", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo",
+               ("redo", "idle")),
+    ActionSpec("edit.remove_confetti", "Remove &Confetti", "Recolour isolated single cells to a neighbour's "
+               "colour when it hardly shows", "", "", ("pattern", "idle")),
+    ActionSpec("edit.compact", "Remove &Unused Colours", "Drop colours no cell uses from the pattern", "", "",
+               ("pattern", "idle")),
+    ActionSpec("edit.settings", "&Settings…", "Model folder, device, paper size, units", _STD.Preferences, ""),
+    # Tools
+    ActionSpec("tool.paint", "&Paint", "Paint cells with the chosen colour (drag to paint a line)", "B", "paint",
+               ("pattern",), checkable=True, checked=True, group="tool"),
+    ActionSpec("tool.fill", "&Fill", "Fill an area of one colour with the chosen colour", "G", "fill",
+               ("pattern",), checkable=True, group="tool"),
+    ActionSpec("tool.pick", "Pic&k Colour", "Click a cell to paint with its colour", "I", "pick", ("pattern",),
+               checkable=True, group="tool"),
+    ActionSpec("tool.pan", "&Move View", "Drag to move the view (the middle or right mouse button also does)",
+               "H", "pan", ("pattern",), checkable=True, group="tool"),
+    # View
+    ActionSpec("view.zoom_in", "Zoom &In", "Zoom in", _STD.ZoomIn, "zoom_in", ("pattern",)),
+    ActionSpec("view.zoom_out", "Zoom &Out", "Zoom out", _STD.ZoomOut, "zoom_out", ("pattern",)),
+    ActionSpec("view.fit", "&Fit to Window", "Show the whole pattern", "Ctrl+0", "fit", ("pattern",)),
+    ActionSpec("view.grid", "&Grid Lines", "Show lines between cells and bold lines every 10", "Ctrl+G", "grid",
+               checkable=True, checked=True),
+    ActionSpec("view.symbols", "&Symbols", "Show each colour's chart symbol in its cells", "Ctrl+Shift+S",
+               "symbols", checkable=True),
+    ActionSpec("view.source", "Source &Photo", "Show the photo beside the pattern", "Ctrl+Shift+P", "source",
+               ("photo",), checkable=True, checked=True),
+    # Pattern making
+    ActionSpec("make.run", "&Make Pattern", "Make the pattern with the settings on the left", "Ctrl+Return", "",
+               ("idle",)),
+    ActionSpec("job.cancel", "&Cancel Job", "Stop the running job", "Esc", "", ("job",)),
+    ActionSpec("models.manager", "AI &Models…", "See and download the AI models", "", ""),
+    # Help
+    ActionSpec("help.about", "&About PixlCraft", "", "", ""),
+)
+
+MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("&File", ("file.open", "@recent", "-", "file.save", "file.save_as", "-", "export.dialog", "-", "file.close",
+               "file.quit")),
+    ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.compact", "-", "edit.settings")),
+    ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "view.source")),
+    ("&Pattern", ("make.run", "job.cancel", "-", "tool.paint", "tool.fill", "tool.pick", "tool.pan", "-",
+                  "models.manager")),
+    ("&Help", ("help.about",)),
+)
+"""Menus in order; ``-`` is a separator and ``@name`` a sub-menu the window fills (recent files)."""
+
+TOOLBAR: tuple[str, ...] = (
+    "file.open", "file.save", "export.dialog", "-", "edit.undo", "edit.redo", "-", "tool.paint", "tool.fill",
+    "tool.pick", "tool.pan", "-", "view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols",
+    "view.source",
+)
+
+
+class ActionRegistry:
+    """The window's QActions by id, built from :data:`ACTIONS`."""
+
+    def __init__(self, parent: QWidget, handlers: Mapping[str, Callable[..., object]],
+                 specs: Iterable[ActionSpec] = ACTIONS) -> None:
+        self._specs = {s.id: s for s in specs}
+        self._actions: dict[str, QAction] = {}
+        self._groups: dict[str, QActionGroup] = {}
+        self.submenus: dict[str, QMenu] = {}
+        missing = [i for i in self._specs if i not in handlers]
+        if missing:
+            raise KeyError(f"no handler for action(s): {', '.join(missing)}")
+        for spec in self._specs.values():
+            action = QAction(spec.text, parent)
+            action.setObjectName(spec.id)
+            if spec.tip:
+                action.setToolTip(spec.tip)
+                action.setStatusTip(spec.tip)
+            shortcuts = _shortcuts(spec.shortcut)
+            if shortcuts:
+                action.setShortcuts(shortcuts)
+                if spec.tip:
+                    action.setToolTip(f"{spec.tip} ({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})")
+            if spec.icon:
+                action.setIcon(make_icon(spec.icon))
+            action.setPriority(QAction.Priority.NormalPriority if spec.show_text else QAction.Priority.LowPriority)
+            if spec.checkable:
+                action.setCheckable(True)
+                action.setChecked(spec.checked)
+            if spec.group:
+                group = self._groups.setdefault(spec.group, QActionGroup(parent))
+                group.setExclusive(True)
+                group.addAction(action)
+            handler = handlers[spec.id]
+            if spec.checkable:
+                action.toggled.connect(handler)
+            else:
+                action.triggered.connect(lambda _checked=False, h=handler: h())
+            parent.addAction(action)  # shortcuts work even when the action is in no visible menu
+            self._actions[spec.id] = action
+
+    def __getitem__(self, action_id: str) -> QAction:
+        return self._actions[action_id]
+
+    def __contains__(self, action_id: str) -> bool:
+        return action_id in self._actions
+
+    def ids(self) -> list[str]:
+        return list(self._actions)
+
+    def spec(self, action_id: str) -> ActionSpec:
+        return self._specs[action_id]
+
+    def trigger(self, action_id: str) -> None:
+        self._actions[action_id].trigger()
+
+    def update(self, state: Mapping[str, bool]) -> None:
+        """Enable each action whose ``needs`` all hold in ``state`` (unknown flags count as false)."""
+        for action_id, spec in self._specs.items():
+            self._actions[action_id].setEnabled(all(state.get(flag, False) for flag in spec.needs))
+
+    def build_menus(self, menubar: QMenuBar, menus=MENUS) -> None:
+        for title, items in menus:
+            menu = menubar.addMenu(title)
+            for item in items:
+                if item == "-":
+                    menu.addSeparator()
+                elif item.startswith("@"):
+                    self.submenus[item[1:]] = menu.addMenu(_SUBMENU_TITLES.get(item[1:], item[1:]))
+                else:
+                    menu.addAction(self._actions[item])
+
+    def build_toolbar(self, toolbar: QToolBar, items: Iterable[str] = TOOLBAR) -> None:
+        for item in items:
+            if item == "-":
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self._actions[item])
+
+
+_SUBMENU_TITLES = {"recent": "Open &Recent"}
+
+
+def _shortcuts(value: str | QKeySequence.StandardKey | tuple[str, ...]) -> list[QKeySequence]:
+    if not value:
+        return []
+    if isinstance(value, QKeySequence.StandardKey):
+        return QKeySequence.keyBindings(value)
+    if isinstance(value, tuple):
+        return [QKeySequence(v) for v in value]
+    return [QKeySequence(value)]
+
+
+# ------------------------------------------------------------------------------------------------ icons
+
+ICON_PX = 64
+_INK = QColor("#3b3530")
+_ACCENT = QColor("#c0392b")
+
+
+def make_icon(name: str) -> QIcon:
+    """A simple line icon drawn at 64 px (Qt scales it down crisply)."""
+    pix = QPixmap(ICON_PX, ICON_PX)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(_INK, 5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    _DRAW[name](p)
+    p.end()
+    return QIcon(pix)
+
+
+def _open(p: QPainter) -> None:
+    path = QPainterPath()
+    path.moveTo(8, 50)
+    path.lineTo(8, 14)
+    path.lineTo(24, 14)
+    path.lineTo(30, 20)
+    path.lineTo(50, 20)
+    path.lineTo(50, 28)
+    p.drawPath(path)
+    front = QPainterPath()
+    front.moveTo(8, 50)
+    front.lineTo(16, 28)
+    front.lineTo(58, 28)
+    front.lineTo(50, 50)
+    front.closeSubpath()
+    p.setBrush(QColor("#f3d9a4"))
+    p.drawPath(front)
+
+
+def _save(p: QPainter) -> None:
+    path = QPainterPath()
+    path.moveTo(10, 10)
+    path.lineTo(46, 10)
+    path.lineTo(54, 18)
+    path.lineTo(54, 54)
+    path.lineTo(10, 54)
+    path.closeSubpath()
+    p.setBrush(QColor("#cfe0f0"))
+    p.drawPath(path)
+    p.setBrush(QColor("#ffffff"))
+    p.drawRect(QRectF(20, 10, 22, 14))
+    p.drawRect(QRectF(18, 34, 28, 20))
+
+
+def _export(p: QPainter) -> None:
+    p.setBrush(QColor("#ffffff"))
+    p.drawRect(QRectF(10, 8, 34, 46))
+    pen = p.pen()
+    pen.setWidth(3)
+    p.setPen(pen)
+    for y in (20, 28, 36):
+        p.drawLine(17, y, 37, y)
+    pen.setWidth(5)
+    pen.setColor(_ACCENT)
+    p.setPen(pen)
+    p.drawLine(30, 44, 56, 44)
+    p.drawLine(48, 36, 56, 44)
+    p.drawLine(48, 52, 56, 44)
+
+
+def _arrow(p: QPainter, mirror: bool) -> None:
+    if mirror:
+        p.translate(ICON_PX, 0)
+        p.scale(-1, 1)
+    path = QPainterPath()
+    path.moveTo(16, 28)
+    path.cubicTo(26, 12, 50, 12, 52, 34)
+    path.cubicTo(53, 44, 46, 52, 36, 52)
+    p.drawPath(path)
+    p.drawLine(QPointF(16, 28), QPointF(14, 12))
+    p.drawLine(QPointF(16, 28), QPointF(31, 30))
+
+
+def _paint(p: QPainter) -> None:
+    p.save()
+    p.translate(32, 32)
+    p.rotate(45)
+    p.setBrush(QColor("#f6c453"))
+    p.drawRect(QRectF(-7, -26, 14, 36))
+    tip = QPainterPath()
+    tip.moveTo(-7, 10)
+    tip.lineTo(0, 24)
+    tip.lineTo(7, 10)
+    tip.closeSubpath()
+    p.setBrush(QColor("#f1dcc0"))
+    p.drawPath(tip)
+    p.restore()
+
+
+def _fill(p: QPainter) -> None:
+    p.save()
+    p.translate(28, 34)
+    p.rotate(-30)
+    p.setBrush(QColor("#ffffff"))
+    p.drawRoundedRect(QRectF(-14, -14, 28, 30), 3, 3)
+    p.restore()
+    drop = QPainterPath()
+    drop.moveTo(52, 34)
+    drop.cubicTo(46, 44, 46, 52, 52, 52)
+    drop.cubicTo(58, 52, 58, 44, 52, 34)
+    p.setPen(QPen(_ACCENT, 3))
+    p.setBrush(_ACCENT)
+    p.drawPath(drop)
+
+
+def _pick(p: QPainter) -> None:
+    p.drawLine(14, 50, 40, 24)
+    p.setBrush(_INK)
+    p.save()
+    p.translate(45, 19)
+    p.rotate(45)
+    p.drawRoundedRect(QRectF(-6, -12, 12, 20), 5, 5)
+    p.restore()
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawLine(10, 54, 14, 50)
+
+
+def _pan(p: QPainter) -> None:
+    c = 32
+    p.drawLine(c, 8, c, 56)
+    p.drawLine(8, c, 56, c)
+    for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
+        tip = QPointF(c + dx * 24, c + dy * 24)
+        for side in (-1, 1):
+            back = QPointF(tip.x() - dx * 8 + dy * 8 * side, tip.y() - dy * 8 + dx * 8 * side)
+            p.drawLine(tip, back)
+
+
+def _zoom(p: QPainter, plus: bool) -> None:
+    p.drawEllipse(QRectF(8, 8, 34, 34))
+    pen = p.pen()
+    pen.setWidth(8)
+    p.setPen(pen)
+    p.drawLine(40, 40, 54, 54)
+    pen.setWidth(5)
+    p.setPen(pen)
+    p.drawLine(17, 25, 33, 25)
+    if plus:
+        p.drawLine(25, 17, 25, 33)
+
+
+def _fit(p: QPainter) -> None:
+    for sx, sy in ((1, 1), (-1, 1), (1, -1), (-1, -1)):
+        cx, cy = 32 - sx * 22, 32 - sy * 22
+        p.drawLine(QPointF(cx, cy), QPointF(cx + sx * 12, cy))
+        p.drawLine(QPointF(cx, cy), QPointF(cx, cy + sy * 12))
+    p.setBrush(QColor("#dcd3c8"))
+    p.drawRect(QRectF(22, 22, 20, 20))
+
+
+def _grid(p: QPainter) -> None:
+    pen = p.pen()
+    pen.setWidth(3)
+    p.setPen(pen)
+    for i in range(5):
+        v = 10 + i * 11
+        p.drawLine(v, 10, v, 54)
+        p.drawLine(10, v, 54, v)
+
+
+def _symbols(p: QPainter) -> None:
+    p.setBrush(_INK)
+    p.drawEllipse(QRectF(8, 8, 18, 18))
+    tri = QPainterPath()
+    tri.moveTo(46, 8)
+    tri.lineTo(56, 26)
+    tri.lineTo(36, 26)
+    tri.closeSubpath()
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(tri)
+    p.drawRect(QRectF(9, 38, 16, 16))
+    p.drawLine(38, 38, 54, 54)
+    p.drawLine(54, 38, 38, 54)
+
+
+def _source(p: QPainter) -> None:
+    p.setBrush(QColor("#ffffff"))
+    p.drawRoundedRect(QRectF(6, 12, 52, 40), 4, 4)
+    hills = QPainterPath()
+    hills.moveTo(10, 48)
+    hills.lineTo(26, 30)
+    hills.lineTo(36, 40)
+    hills.lineTo(42, 34)
+    hills.lineTo(54, 48)
+    hills.closeSubpath()
+    p.setBrush(QColor("#8fb98b"))
+    p.drawPath(hills)
+    p.setBrush(QColor("#f6c453"))
+    p.drawEllipse(QPointF(44, 22), 4, 4)
+
+
+def _logo(p: QPainter) -> None:
+    colours = ("#c0392b", "#f39c12", "#27ae60", "#2980b9")
+    p.setPen(Qt.PenStyle.NoPen)
+    for i, colour in enumerate(colours):
+        x, y = (i % 2) * 30 + 3, (i // 2) * 30 + 3
+        p.setBrush(QColor(colour))
+        p.drawRoundedRect(QRectF(x, y, 28, 28), 6, 6)
+    p.setBrush(QColor(255, 255, 255, 230))
+    for i in range(4):
+        x, y = (i % 2) * 30 + 17, (i // 2) * 30 + 17
+        p.drawEllipse(QPointF(x, y), 6, 6)
+
+
+_DRAW: dict[str, Callable[[QPainter], None]] = {
+    "open": _open,
+    "save": _save,
+    "export": _export,
+    "undo": lambda p: _arrow(p, False),
+    "redo": lambda p: _arrow(p, True),
+    "paint": _paint,
+    "fill": _fill,
+    "pick": _pick,
+    "pan": _pan,
+    "zoom_in": lambda p: _zoom(p, True),
+    "zoom_out": lambda p: _zoom(p, False),
+    "fit": _fit,
+    "grid": _grid,
+    "symbols": _symbols,
+    "source": _source,
+    "logo": _logo,
+}

@@ -1,0 +1,652 @@
+"""The main window: lays out the panels and connects them. It holds no pattern logic of its own.
+
+Left, the source panel (photo or prompt and the choices); in the middle, the photo and the pattern side by
+side with the progress strip under them; right, the legend. Commands are the actions of
+:mod:`pixlcraft.gui.actions`; edits go to the :class:`~pixlcraft.gui.document.Document`; every long job
+(making, opening, saving) runs through one :class:`~pixlcraft.gui.bridge.JobRunner`, so the window never
+waits on the core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
+
+from .. import __version__
+from ..autosave import Autosaver, find_recoverable
+from ..palette import PaletteEntry
+from ..pattern import EMPTY, Pattern
+from ..recent import RecentFiles
+from ..settings import Settings, load_settings
+from . import errors
+from .actions import ActionRegistry, make_icon
+from .bridge import JobRunner
+from .document import Document
+from .legend import Legend, cell_word
+from .pattern_view import PatternView
+from .progress import ProgressPanel
+from .source_panel import PATTERN_SUFFIXES, PHOTO_FILTER, MadePattern, MakeRequest, SourcePanel, probe_ai
+
+OPEN_FILTER = f"Photos and patterns (*.pixl *.oxs {PHOTO_FILTER.split('(')[1][:-1]});;Patterns (*.pixl *.oxs);;" \
+              f"{PHOTO_FILTER};;All files (*)"
+AUTOSAVE_CHECK_MS = 5000
+
+
+# -------------------------------------------------------------------------------------------- job functions
+# The bridge calls fn(*args, progress=, cancel=); these adapt the core calls that take neither.
+
+
+def load_pattern_job(path: str, *, progress=None, cancel=None) -> Pattern:
+    from ..pattern import load_pattern
+
+    return load_pattern(path)
+
+
+def load_photo_job(path: str, *, progress=None, cancel=None):
+    from ..imageio import load_photo
+
+    return load_photo(path)
+
+
+def save_pixl_job(pattern: Pattern, path: str, *, progress=None, cancel=None) -> Path:
+    from ..pattern import save_pixl
+
+    save_pixl(pattern, path)
+    return Path(path)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, *, check_recovery: bool = True) -> None:
+        super().__init__()
+        warnings: list[str] = []
+        if settings is None:
+            settings, warnings = load_settings()
+        self.settings = settings
+        use_model_folder(settings)
+        self.setWindowTitle("PixlCraft")
+        self.setWindowIcon(make_icon("logo"))
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
+
+        self.document = Document(self)
+        self.jobs = JobRunner(self)
+        self.probe = JobRunner(self)
+        self.recent = RecentFiles(settings.recent_files_max)
+        self.autosaver = Autosaver(settings.autosave_interval_s)
+        self.paint_color: PaletteEntry | None = None
+        self._after_job: Callable[[Any], None] | None = None
+        self._job_title = ""
+
+        # panels
+        self.source_panel = SourcePanel(settings, self)
+        self.view = PatternView(self)
+        self.canvas = self.view.canvas
+        self.progress = ProgressPanel(self)
+        self.legend = Legend(self)
+        self.legend.brand_palette = _brand_palette
+        centre = QWidget(self)
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.view, 1)
+        column.addWidget(self.progress)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.source_panel)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.legend)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.source_panel.setMinimumWidth(300)
+        self.source_panel.setMaximumWidth(380)
+        self.legend.setMinimumWidth(290)
+        self.splitter.setSizes([320, 800, 320])
+        self.setCentralWidget(self.splitter)
+
+        # actions, menus, toolbar
+        self.actions = ActionRegistry(self, self._handlers())
+        self.actions.build_menus(self.menuBar())
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.actions.build_toolbar(toolbar)
+        self.addToolBar(toolbar)
+        self.recent_menu = self.actions.submenus["recent"]
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.source_panel.set_recent_menu(self._recent_popup())
+
+        # status bar
+        self.hover_label = QLabel(self)
+        self.info_label = QLabel(self)
+        self.statusBar().addWidget(self.hover_label, 1)
+        self.statusBar().addPermanentWidget(self.info_label)
+
+        # wiring
+        self.document.replaced.connect(self._pattern_replaced)
+        self.document.changed.connect(self._pattern_edited)
+        self.document.stateChanged.connect(self._update_state)
+        self.jobs.progress.connect(self.progress.update_progress)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.cancelled.connect(self._job_cancelled)
+        self.jobs.error.connect(self._job_failed)
+        self.jobs.busy_changed.connect(self._busy_changed)
+        self.progress.cancelRequested.connect(self.jobs.cancel)
+        self.probe.finished.connect(self.source_panel.set_ai_info)
+        self.probe.error.connect(lambda _e: self.source_panel.set_ai_info(
+            {"installed": 0, "total": 0, "device": "unavailable"}))
+        self.source_panel.makeRequested.connect(self.make)
+        self.source_panel.openRequested.connect(self.open_dialog)
+        self.source_panel.fileChosen.connect(self.open_path)
+        self.source_panel.aiProbeRequested.connect(self._probe_ai)
+        self.canvas.hovered.connect(self._hovered)
+        self.canvas.strokeFinished.connect(self.paint_cells)
+        self.canvas.fillRequested.connect(self.fill_at)
+        self.canvas.colorPicked.connect(self._picked)
+        self.canvas.zoomChanged.connect(lambda _z: self._update_info())
+        self.legend.colorSelected.connect(self.set_paint_index)
+        self.legend.otherColorChosen.connect(self.set_paint_entry)
+        self.legend.replaceRequested.connect(self.replace_color)
+        self.legend.mergeRequested.connect(self.merge_colors)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
+        self.autosave_timer.timeout.connect(self._autosave_tick)
+        self.autosave_timer.start()
+
+        self._pattern_replaced()
+        self._update_state()
+        for warning in warnings:
+            self.statusBar().showMessage(warning, 15000)
+        if check_recovery:
+            QTimer.singleShot(0, self._offer_recovery)
+
+    def _handlers(self) -> dict[str, Callable[..., object]]:
+        c = self.canvas
+        return {
+            "file.open": self.open_dialog,
+            "file.save": self.save,
+            "file.save_as": self.save_as_dialog,
+            "export.dialog": self.open_export_dialog,
+            "file.close": self.close_pattern,
+            "file.quit": self.close,
+            "edit.undo": self.document.undo,
+            "edit.redo": self.document.redo,
+            "edit.remove_confetti": self.remove_confetti,
+            "edit.compact": self.compact_palette,
+            "edit.settings": self.open_settings,
+            "tool.paint": lambda on: on and self.set_tool("paint"),
+            "tool.fill": lambda on: on and self.set_tool("fill"),
+            "tool.pick": lambda on: on and self.set_tool("pick"),
+            "tool.pan": lambda on: on and self.set_tool("pan"),
+            "view.zoom_in": lambda: c.zoom_by(1.25),
+            "view.zoom_out": lambda: c.zoom_by(0.8),
+            "view.fit": c.fit,
+            "view.grid": self._show_grid,
+            "view.symbols": self._show_symbols,
+            "view.source": self.view.show_source,
+            "make.run": lambda: self.make(self.source_panel.request()),
+            "job.cancel": self.jobs.cancel,
+            "models.manager": self.open_model_manager,
+            "help.about": self.about,
+        }
+
+    # ------------------------------------------------------------------------------------------- jobs
+
+    def run_job(self, title: str, fn: Callable[..., Any], *args: Any, then: Callable[[Any], None]) -> bool:
+        """Start a job through the bridge; ``then(result)`` runs when it finishes. False if one is running."""
+        if self.jobs.busy:
+            self.statusBar().showMessage("Please wait for the current job to finish (or cancel it).", 5000)
+            return False
+        self._after_job, self._job_title = then, title
+        self.progress.start(title)
+        self.jobs.start(fn, *args)
+        return True
+
+    def _job_finished(self, result: Any) -> None:
+        then, self._after_job = self._after_job, None
+        self.progress.finish()
+        if then is not None:
+            then(result)
+
+    def _job_cancelled(self, partial: Any) -> None:
+        self._after_job = None
+        self.progress.finish()
+        self.statusBar().showMessage(f"{self._job_title}: stopped.", 8000)
+        pattern = getattr(partial, "pattern", None)  # an interrupted AI run hands back its pattern so far
+        if isinstance(pattern, Pattern) and errors.ask_yes_no(
+            self, "Keep the unfinished pattern?", "The AI run was stopped. Keep the pattern it had made so far?",
+            "Keep it", "Discard",
+        ):
+            self.document.open(pattern, photo=self.source_panel.photo, photo_path=self.source_panel.photo_path,
+                               saved=False)
+
+    def _job_failed(self, error: BaseException) -> None:
+        from ..models import ModelMissingError  # cheap: the model store imports torch only when loading
+
+        self._after_job = None
+        self.progress.finish()
+        if isinstance(error, ModelMissingError):
+            message = errors.describe(error)
+            message.title = "AI models needed"
+            message.text += "\n\nIn PixlCraft: Pattern ▸ AI Models… shows what is installed and downloads the rest."
+            errors.present(self, message)
+            return
+        errors.show_error(self, error)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.source_panel.set_busy(busy)
+        self._update_state()
+
+    # ------------------------------------------------------------------------------------------- opening
+
+    def maybe_save(self) -> bool:
+        """Ask before unsaved changes would be lost; False means "stop, the user cancelled"."""
+        if not self.document.dirty:
+            return True
+        answer = errors.ask_unsaved(self, self.document.name)
+        if answer == "save":
+            return self.save(wait=True)
+        return answer == "discard"
+
+    def open_dialog(self) -> None:
+        folder = str(self.document.path.parent) if self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo or pattern", folder, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a pattern file, or a photo (converted at once with the panel's choices when Classic)."""
+        path = str(path)
+        if self.jobs.busy or not self.maybe_save():
+            return False
+        if Path(path).suffix.lower() in PATTERN_SUFFIXES:
+            return self.run_job(f"Opening {Path(path).name}", load_pattern_job, path,
+                                then=lambda pattern: self._opened_pattern(path, pattern))
+        request = self.source_panel.request()
+        request.photo_path = path
+        if request.method == "classic":
+            return self.run_job("Making the pattern", request_job(request), request,
+                                then=lambda made: self._made(made, path))
+        return self.run_job(f"Opening {Path(path).name}", load_photo_job, path,
+                            then=lambda photo: self._photo_loaded(path, photo))
+
+    def _opened_pattern(self, path: str, pattern: Pattern) -> None:
+        self.recent.add(path)
+        self.source_panel.set_photo("", None)
+        self.source_panel.select_palette(pattern.palette)
+        self.document.open(pattern, path=path)
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+
+    def _photo_loaded(self, path: str, photo) -> None:
+        self.recent.add(path)
+        self.source_panel.set_photo(path, photo)
+        self.view.source.set_photo(photo.srgb)
+        self.actions["view.source"].setChecked(True)
+        self.view.show_source(True)
+        self._update_state()
+
+    def make(self, request: MakeRequest) -> bool:
+        """Make a pattern from the panel's request (classic or AI), replacing the open one after asking."""
+        if self.jobs.busy or not self.maybe_save():
+            return False
+        title = "Generating with AI" if request.method == "ai" else "Making the pattern"
+        photo = self.source_panel.photo if request.photo_path == self.source_panel.photo_path else None
+        return self.run_job(title, request_job(request), request, photo,
+                            then=lambda made: self._made(made, request.photo_path))
+
+    def _made(self, made: MadePattern, photo_path: str) -> None:
+        if photo_path:
+            self.recent.add(photo_path)
+        self.source_panel.set_photo(photo_path, made.photo)
+        self.document.open(made.pattern, photo=made.photo, photo_path=photo_path, cell_lab=made.cell_lab,
+                           saved=False)
+        stats = made.stats
+        if stats:
+            self.statusBar().showMessage(
+                f"Made a {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
+                f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}", 10000)
+
+    def close_pattern(self) -> None:
+        if self.maybe_save():
+            self.autosaver.discard()
+            self.document.close()
+
+    # ------------------------------------------------------------------------------------------- saving
+
+    def save(self, *, wait: bool = False) -> bool:
+        if self.document.path is None or self.document.path.suffix.lower() != ".pixl":
+            return self.save_as_dialog(wait=wait)
+        return self.save_to(self.document.path, wait=wait)
+
+    def save_as_dialog(self, *, wait: bool = False) -> bool:
+        if not self.document.is_open:
+            return False
+        suggested = self.document.path.with_suffix(".pixl") if self.document.path else \
+            Path.home() / f"{self.document.name}.pixl"
+        path, _ = QFileDialog.getSaveFileName(self, "Save pattern", str(suggested), "PixlCraft pattern (*.pixl)")
+        if not path:
+            return False
+        if not path.lower().endswith(".pixl"):
+            path += ".pixl"
+        return self.save_to(path, wait=wait)
+
+    def save_to(self, path: str | Path, *, wait: bool = False) -> bool:
+        """Save as .pixl on a worker (a snapshot, so editing may go on). ``wait`` blocks until written —
+        used only when the window is about to close or replace the pattern."""
+        if self.document.pattern is None:
+            return False
+        revision = self.document.revision
+        snapshot = self.document.pattern.copy()
+        ok = self.run_job(f"Saving {Path(path).name}", save_pixl_job, snapshot, str(path),
+                          then=lambda written: self._saved(written, revision))
+        if ok and wait:
+            self.jobs.wait()
+            return not self.document.dirty
+        return ok
+
+    def _saved(self, path: Path, revision: int) -> None:
+        self.recent.add(path)
+        if self.document.mark_saved(path, revision):
+            self.autosaver.discard()
+        self.statusBar().showMessage(f"Saved {path.name}", 5000)
+
+    def _autosave_tick(self) -> None:
+        doc = self.document
+        self.autosaver.tick(doc.pattern, revision=doc.revision, clean=not doc.dirty, document=doc.path)
+
+    def _offer_recovery(self) -> None:
+        found = find_recoverable()
+        if not found:
+            return
+        newest = found[0]
+        if errors.ask_yes_no(self, "Recover your work?",
+                             f"PixlCraft was closed without saving “{newest.title}” (autosaved {newest.saved}). "
+                             "Open the autosaved copy?", "Recover", "Not now"):
+            try:
+                pattern = newest.load()
+            except Exception as e:  # noqa: BLE001
+                errors.show_error(self, e)
+                return
+            newest.discard()
+            self.document.open(pattern, path=None, saved=False)
+            self.document.path = newest.document
+
+    # ------------------------------------------------------------------------------------------- editing
+
+    def set_tool(self, tool: str) -> None:
+        self.canvas.tool = tool
+        self.canvas.setCursor(Qt.CursorShape.OpenHandCursor if tool == "pan" else Qt.CursorShape.CrossCursor)
+
+    def set_paint_index(self, index: int) -> None:
+        if self.document.pattern is not None and index != EMPTY:
+            self.set_paint_entry(self.document.pattern.palette[index])
+
+    def set_paint_entry(self, entry: PaletteEntry) -> None:
+        self.paint_color = entry
+        self.canvas.paint_rgb = entry.rgb
+        self.statusBar().showMessage(f"Painting with {entry.code} {entry.name}", 4000)
+
+    def _picked(self, index: int) -> None:
+        self.set_paint_index(index)
+        self.legend.select_index(index)
+        self.actions["tool.paint"].setChecked(True)
+
+    def paint_cells(self, cells: list[tuple[int, int]]) -> bool:
+        from ..edit import Paint
+
+        if self.paint_color is None:
+            return False
+        return self.document.push(Paint(cells, self.paint_color))
+
+    def fill_at(self, row: int, col: int) -> bool:
+        from ..edit import FloodFill
+
+        if self.paint_color is None:
+            return False
+        return self.document.push(FloodFill(row, col, self.paint_color))
+
+    def replace_color(self, old: int, new: int | PaletteEntry) -> bool:
+        from ..edit import ReplaceColor
+
+        return self.document.push(ReplaceColor(old, new))
+
+    def merge_colors(self, sources: list[int], target: int) -> bool:
+        from ..edit import MergeColors
+
+        return self.document.push(MergeColors(sources, target))
+
+    def remove_confetti(self) -> bool:
+        from ..edit import RemoveConfetti
+
+        changed = self.document.push(RemoveConfetti(cell_lab=self.document.cell_lab))
+        if not changed:
+            self.statusBar().showMessage("No confetti to remove.", 5000)
+        return changed
+
+    def compact_palette(self) -> bool:
+        from ..edit import CompactPalette
+
+        return self.document.push(CompactPalette())
+
+    # ------------------------------------------------------------------------------------------- dialogs
+
+    def open_export_dialog(self):
+        from .export_dialog import ExportDialog
+
+        if self.document.pattern is None:
+            return None
+        folder = self.document.path.parent if self.document.path else None
+        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=folder)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(lambda files: self.statusBar().showMessage(f"Exported {files[0].name}", 8000)
+                                if files else None)
+        dialog.open()
+        return dialog
+
+    def open_settings(self):
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settingsChanged.connect(self.apply_settings)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        use_model_folder(settings)
+        if self.source_panel.ai.isChecked():
+            self.source_panel.set_ai_info(None)  # the model folder may have changed: look again
+        self.recent.max_items = settings.recent_files_max
+        self.autosaver.interval_s = float(settings.autosave_interval_s)
+        self.source_panel.apply_settings(settings)
+
+    def open_model_manager(self):
+        from .model_manager import ModelManager
+
+        dialog = ModelManager(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.modelsChanged.connect(self._probe_ai)
+        dialog.open()
+        return dialog
+
+    def _probe_ai(self) -> None:
+        if not self.probe.busy:
+            self.probe.start(probe_ai)
+
+    def about(self) -> None:
+        errors.show_info(self, "About PixlCraft",
+                         f"PixlCraft {__version__}\n\nTurn a photo or a prompt into a cross-stitch, fuse-bead or "
+                         "brick-mosaic pattern in real thread, bead and brick colours.")
+
+    # ------------------------------------------------------------------------------------------- recent files
+
+    def _fill_recent(self, menu: QMenu | None = None) -> None:
+        menu = menu or self.recent_menu
+        menu.clear()
+        items = self.recent.items()
+        for path in items:
+            action = menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not items:
+            menu.addAction("No recent files").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear list", lambda: self.recent.clear())
+
+    def _recent_popup(self) -> QMenu:
+        menu = QMenu(self)
+        menu.aboutToShow.connect(lambda: self._fill_recent(menu))
+        return menu
+
+    # ------------------------------------------------------------------------------------------- views
+
+    def _pattern_replaced(self) -> None:
+        doc = self.document
+        pattern = doc.pattern
+        self.canvas.set_pattern(pattern)
+        self.legend.set_pattern(pattern)
+        has_photo = doc.photo is not None
+        crop = pattern.metadata.get("recipe", {}).get("crop") if pattern is not None else None
+        self.view.source.set_photo(doc.photo.srgb if has_photo else None, crop if isinstance(crop, list) else None)
+        self.view.show_source(has_photo and self.actions["view.source"].isChecked())
+        self.paint_color = None
+        self.canvas.paint_rgb = None
+        if pattern is not None:
+            counts = pattern.counts()
+            if counts.any():
+                self.set_paint_index(int(counts.argmax()))
+                self.legend.select_index(int(counts.argmax()))
+        self._update_state()
+
+    def _pattern_edited(self, event) -> None:
+        self.canvas.refresh()
+        self.legend.set_pattern(self.document.pattern)
+        self._update_info()
+
+    def _show_grid(self, on: bool) -> None:
+        self.canvas.show_grid = on
+        self.canvas.update()
+
+    def _show_symbols(self, on: bool) -> None:
+        self.canvas.show_symbols = on
+        if on and self.canvas.cell_px < 12:
+            self.canvas.set_cell_px(16)
+        self.canvas.update()
+
+    def _hovered(self, row: int, col: int) -> None:
+        pattern = self.document.pattern
+        if pattern is None or row < 0:
+            self.hover_label.setText("")
+            return
+        index = int(pattern.grid[row, col])
+        where = f"Row {row + 1}, column {col + 1}"
+        if index == EMPTY:
+            self.hover_label.setText(f"{where} · empty")
+            return
+        e = pattern.palette[index]
+        symbol = self.canvas.symbols.get(index, "")
+        self.hover_label.setText(f"{where} · {pattern.palette.brand} {e.code} {e.name} · {e.hex} · symbol {symbol}")
+
+    def _update_info(self) -> None:
+        p = self.document.pattern
+        if p is None:
+            self.info_label.setText("")
+            return
+        w_mm, h_mm = p.palette.material.size_mm(p.width, p.height)
+        inch = self.settings.units == "in"
+        size = f"{w_mm / 25.4:.1f} × {h_mm / 25.4:.1f} in" if inch else f"{w_mm / 10:.1f} × {h_mm / 10:.1f} cm"
+        zoom = f"{self.canvas.cell_px:.0f} px per cell" if self.canvas.cell_px >= 1 else "zoomed out"
+        self.info_label.setText(f"{p.width} × {p.height} {cell_word(p)} · {size} · "
+                                f"{p.palette.material.description} · {zoom}")
+
+    def _update_state(self) -> None:
+        doc = self.document
+        stack = doc.stack
+        state = {
+            "pattern": doc.is_open,
+            "idle": not self.jobs.busy,
+            "job": self.jobs.busy,
+            "undo": bool(stack and stack.can_undo),
+            "redo": bool(stack and stack.can_redo),
+            "photo": self.view.source.has_photo,
+        }
+        self.actions.update(state)
+        undo, redo = self.actions["edit.undo"], self.actions["edit.redo"]
+        undo.setText(f"&Undo {stack.undo_label}" if stack and stack.can_undo else "&Undo")
+        redo.setText(f"&Redo {stack.redo_label}" if stack and stack.can_redo else "&Redo")
+        self.setWindowTitle(f"{doc.name}[*] — PixlCraft" if doc.is_open else "PixlCraft")
+        self.setWindowModified(doc.dirty)
+        self._update_info()
+
+    # ------------------------------------------------------------------------------------------- window events
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and not self.jobs.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                event.acceptProposedAction()
+                self.open_path(url.toLocalFile())
+                return
+
+    def busy_runners(self) -> list[JobRunner]:
+        """Every bridge of the window and its panels that has a job running."""
+        return [r for r in self.findChildren(JobRunner) if r.busy]
+
+    def stop_jobs(self, timeout_s: float = 30.0) -> None:
+        """Cancel every running job and wait for it: a thread must never outlive the window."""
+        for runner in self.busy_runners():
+            runner.cancel()
+        for runner in self.busy_runners():
+            runner.wait(timeout_s)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.jobs.busy:
+            self.jobs.cancel()
+            self.jobs.wait(30)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.stop_jobs()
+        self.autosave_timer.stop()
+        self.autosaver.discard()
+        event.accept()
+
+
+MODEL_CACHE_ENV = "PIXLCRAFT_MODEL_CACHE"
+_MODEL_CACHE_AT_START = os.environ.get(MODEL_CACHE_ENV)
+
+
+def use_model_folder(settings: Settings) -> None:
+    """Point the model store at the folder chosen in Settings (the store reads the variable at each call);
+    with none chosen, whatever the environment said at start-up applies again."""
+    folder = settings.model_folder or settings.hf_cache_folder
+    if folder:
+        os.environ[MODEL_CACHE_ENV] = folder
+    elif _MODEL_CACHE_AT_START is not None:
+        os.environ[MODEL_CACHE_ENV] = _MODEL_CACHE_AT_START
+    else:
+        os.environ.pop(MODEL_CACHE_ENV, None)
+
+
+def request_job(request: MakeRequest):
+    """The job function for a request: classic (no torch) or AI (imports the pipeline on the worker)."""
+    from .source_panel import make_ai, make_classic
+
+    return make_ai if request.method == "ai" else make_classic
+
+
+def _brand_palette(pattern: Pattern):
+    from ..edit import brand_palette
+
+    return brand_palette(pattern)

@@ -1,0 +1,770 @@
+"""The left panel: where a pattern starts — a photo or a prompt — and the choices that shape it.
+
+It collects choices into a :class:`MakeRequest` and says "make it" (a signal); the window runs the job. The
+job functions here (:func:`make_classic`, :func:`make_ai`) are glue only: they load the photo and palette and
+call the core (``convert_photo`` or SD-πXL's ``generate``). The AI pipeline, and with it torch, is imported
+only inside :func:`make_ai` and :func:`probe_ai`, so the window opens without them.
+
+Sizes can be typed in cells or as a physical size; the physical size goes through
+:func:`pixlcraft.sizing.cells_from_physical` with the material's pitch, so the panel and the printed chart agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import InputError
+from ..imageio import Photo, load_photo
+from ..jobs import CancelToken, ProgressCallback
+from ..material import aida
+from ..palette import Palette, builtin_names, load_builtin, read_owned_codes, resolve_palette, user_palettes
+from ..pattern import Pattern
+from ..settings import Settings
+from ..sizing import MAX_CELLS, cells_from_physical, target_cells
+from .bridge import JobRunner
+from .pattern_view import float_photo_to_qimage
+
+PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif)"
+PATTERN_SUFFIXES = (".pixl", ".oxs")
+CRAFTS = (("stitch", "Cross-stitch"), ("bead", "Fuse beads"), ("brick", "Bricks"))
+FABRIC_COUNTS = (11, 14, 16, 18, 22, 28)
+DEFAULT_WIDTH = 80
+DEFAULT_BUDGET = 24
+BRAND_LIST_DELAY_MS = 300
+MM_PER_IN = 25.4
+
+# A rough speed per optimisation step of the fast recipe on each kind of device, for the time estimate
+# shown before an AI run (the run itself reports the real time left).
+_SECONDS_PER_STEP = {"cuda": 0.25, "mps": 1.5, "cpu": 20.0}
+_AI_STEPS = 2000
+
+
+@dataclass
+class MakeRequest:
+    """Everything the panel asks for; the job functions turn it into core calls."""
+
+    method: str = "classic"  # "classic" or "ai"
+    photo_path: str = ""
+    prompt: str = ""
+    palette: str = "dmc"  # a built-in name or a palette file
+    owned: str = ""  # codes or a file of codes; "" = every colour of the palette
+    fabric_count: float | None = None  # cross-stitch only; None keeps the palette's material
+    width: int | None = DEFAULT_WIDTH
+    height: int | None = None
+    max_colors: int | None = DEFAULT_BUDGET
+    dither: bool = False
+    cleanup: bool = True
+    device: str = "auto"
+    low_memory: bool = False
+    steps: int | None = None
+    seed: int = 0
+    ai_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """More :class:`~pixlcraft.sdpixl.pipeline.GenerateRequest` fields for the AI method (model folders, canvas
+    size…), for power users and tests; empty uses the model store's defaults."""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """One entry of the brand list: a built-in palette (``craft`` known) or a palette file of the user's."""
+
+    key: str
+    label: str
+    craft: str  # "stitch", "bead", "brick", or "any" for a user's palette file
+    pitch_mm: float = 0.0
+
+
+def read_brands(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Brand]:
+    """Every built-in palette with its craft, and the user's palette files (parses a dozen CSV files, so the
+    panel runs it on a worker after the window is up)."""
+    brands = []
+    for name in builtin_names():
+        p = load_builtin(name)
+        m = p.material
+        label = f"{p.brand} ({m.pitch_mm:g} mm)" if m.craft == "bead" else p.brand
+        brands.append(Brand(name, label, m.craft, m.pitch_mm))
+    brands += [Brand(str(path), f"{path.stem} (my palette)", "any") for path in user_palettes()]
+    return brands
+
+
+@dataclass
+class MadePattern:
+    """What a make job hands back to the window."""
+
+    pattern: Pattern
+    photo: Photo | None
+    cell_lab: np.ndarray | None = None
+    stats: dict[str, float] = dataclasses.field(default_factory=dict)
+    confetti_removed: int = 0
+
+
+def request_palette(request: MakeRequest) -> Palette:
+    """The palette a request names, cut to the colours owned, on the chosen fabric."""
+    palette = resolve_palette(request.palette)
+    if request.owned.strip():
+        palette = palette.restrict(read_owned_codes(request.owned.strip()))
+    if request.fabric_count and palette.material.craft == "stitch":
+        palette = dataclasses.replace(palette, material=aida(request.fabric_count))
+    return palette
+
+
+def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> MadePattern:
+    """Load the photo (unless given) and convert it with the classic converter. Runs on a worker thread."""
+    from ..convert import ConvertOptions, convert_photo
+
+    if photo is None:
+        if not request.photo_path:
+            raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
+        photo = load_photo(request.photo_path)
+    if cancel is not None:
+        cancel.check()
+    palette = request_palette(request)
+    options = ConvertOptions(
+        width=request.width,
+        height=request.height,
+        max_colors=request.max_colors,
+        dither="floyd-steinberg" if request.dither else "none",
+        cleanup=request.cleanup,
+        title=Path(request.photo_path).stem if request.photo_path else "",
+    )
+    result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
+    return MadePattern(result.pattern, photo, result.cell_lab, result.stats, result.confetti_removed)
+
+
+def ai_available() -> bool:
+    """Whether this build has the SD-πXL pipeline (checked without importing it or torch)."""
+    try:
+        return importlib.util.find_spec("pixlcraft.sdpixl.pipeline") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> MadePattern:
+    """Run SD-πXL for the request (imports torch now, on the worker thread)."""
+    from ..sdpixl.pipeline import GenerateRequest, generate
+
+    if not request.prompt.strip():
+        raise InputError("the AI method needs a few words saying what the pattern should show (type them in the "
+                         "box under the photo), e.g. “a red rose”.")
+    if photo is None and request.photo_path:
+        photo = load_photo(request.photo_path)
+    palette = request_palette(request)
+    width, height = request.width, request.height
+    if photo is not None:
+        width, height = target_cells(photo.width, photo.height, width, height)
+    else:
+        width = width or 64
+        height = height or width
+    generated = generate(
+        GenerateRequest(
+            prompt=request.prompt.strip(),
+            width=int(width),
+            height=int(height),
+            image=photo,
+            palette=palette,
+            max_colors=request.max_colors,
+            steps=request.steps,
+            seed=request.seed,
+            device=request.device,
+            low_memory=request.low_memory,
+            title=Path(request.photo_path).stem if request.photo_path else request.prompt.strip()[:60],
+            **request.ai_extra,
+        ),
+        progress=progress,
+        cancel=cancel,
+    )
+    return MadePattern(generated.pattern, photo)
+
+
+def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Which models are installed and which device would run (imports torch: run it on a worker)."""
+    from ..models import model_status, pick_device
+
+    rows = model_status()
+    installed = sum(1 for r in rows if r.installed)
+    try:
+        device = pick_device("auto")
+    except Exception:  # noqa: BLE001 - a broken torch install must not break the panel
+        device = "unavailable"
+    return {"installed": installed, "total": len(rows), "device": device}
+
+
+def ai_estimate_text(device: str, steps: int = _AI_STEPS) -> str:
+    per_step = _SECONDS_PER_STEP.get(device.split(":")[0], _SECONDS_PER_STEP["cpu"])
+    minutes = per_step * steps / 60
+    if minutes >= 120:
+        return f"roughly {minutes / 60:.0f} hours on this computer"
+    return f"roughly {max(1, round(minutes))} min"
+
+
+# ------------------------------------------------------------------------------------------------ widgets
+
+
+class PhotoDrop(QFrame):
+    """The photo well: shows the chosen photo, opens the file dialog on click, accepts dropped files."""
+
+    clicked = Signal()
+    fileDropped = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("photoDrop")
+        self.setAcceptDrops(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumHeight(124)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._pixmap: QPixmap | None = None
+        self.text = "Drop a photo or pattern here\nor click to choose one"
+
+    def set_photo(self, photo: Photo | None) -> None:
+        self._pixmap = None if photo is None else QPixmap.fromImage(float_photo_to_qimage(photo.srgb, 512))
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(260, 124)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        p = QPainter(self)
+        r = self.rect().adjusted(8, 8, -8, -8)
+        if self._pixmap is None:
+            p.setPen(self.palette().color(self.foregroundRole()))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.text)
+        else:
+            scaled = self._pixmap.scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+            x = r.x() + (r.width() - scaled.width()) // 2
+            y = r.y() + (r.height() - scaled.height()) // 2
+            p.drawPixmap(x, y, scaled)
+        p.end()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.fileDropped.emit(path)
+
+
+def dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    """The first local file of a drag, or None."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile():
+            return url.toLocalFile()
+    return None
+
+
+def _section(title: str, parent: QWidget) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame(parent)
+    frame.setObjectName("section")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(12, 10, 12, 12)
+    layout.setSpacing(6)
+    label = QLabel(title, frame)
+    label.setObjectName("sectionTitle")
+    layout.addWidget(label)
+    return frame, layout
+
+
+class SourcePanel(QWidget):
+    """Start → material → size → colours → method → Make pattern (the button stays in view at the bottom)."""
+
+    makeRequested = Signal(object)
+    """A :class:`MakeRequest`."""
+    openRequested = Signal()
+    fileChosen = Signal(str)
+    """A file was dropped on the panel or chosen from the recent list."""
+    aiProbeRequested = Signal()
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sourcePanel")
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings = settings
+        self.photo: Photo | None = None
+        self.photo_path = ""
+        self._ai_info: dict[str, Any] | None = None
+        self._palette_file = ""
+        self._brands: list[Brand] | None = None
+        self._brand_runner = JobRunner(self)
+        self._brand_runner.finished.connect(self._brands_ready)
+
+        body = QWidget(self.scroll)
+        body.setObjectName("sourceBody")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(10, 10, 10, 10)
+        column.setSpacing(8)
+        self.scroll.setWidget(body)
+
+        # 1. start
+        start, lay = _section("1  Start", body)
+        self.drop = PhotoDrop(start)
+        self.drop.clicked.connect(self.openRequested)
+        self.drop.fileDropped.connect(self.fileChosen)
+        lay.addWidget(self.drop)
+        self.photo_label = QLabel("No photo yet", start)
+        self.photo_label.setObjectName("panelHint")
+        self.recent_button = QToolButton(start)
+        self.recent_button.setText("Recent")
+        self.recent_button.setToolTip("Open a recently used photo or pattern")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        row = QHBoxLayout()
+        row.addWidget(self.photo_label, 1)
+        row.addWidget(self.recent_button)
+        lay.addLayout(row)
+        self.prompt = QPlainTextEdit(start)
+        self.prompt.setPlaceholderText("…or describe a picture for the AI, e.g. “a red fox in the snow”")
+        self.prompt.setFixedHeight(48)
+        lay.addWidget(self.prompt)
+        column.addWidget(start)
+
+        # 2. material
+        material, lay = _section("2  Craft and brand", body)
+        crafts = QHBoxLayout()
+        crafts.setSpacing(0)
+        self.craft_group = QButtonGroup(self)
+        self.craft_buttons: dict[str, QToolButton] = {}
+        for key, text in CRAFTS:
+            b = QToolButton(material)
+            b.setText(text)
+            b.setCheckable(True)
+            b.setObjectName("segment")
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.craft_group.addButton(b)
+            self.craft_buttons[key] = b
+            crafts.addWidget(b)
+            b.toggled.connect(lambda on, k=key: on and self._craft_changed(k))
+        lay.addLayout(crafts)
+        form = QGridLayout()
+        form.setHorizontalSpacing(8)
+        form.addWidget(QLabel("Brand", material), 0, 0)
+        self.brand = QComboBox(material)
+        self.brand.activated.connect(self._brand_activated)
+        self.brand.currentIndexChanged.connect(self._update_size_hint)
+        form.addWidget(self.brand, 0, 1)
+        self.fabric_label = QLabel("Fabric", material)
+        form.addWidget(self.fabric_label, 1, 0)
+        self.fabric = QComboBox(material)
+        for count in FABRIC_COUNTS:
+            self.fabric.addItem(f"{count}-count Aida", float(count))
+        self.fabric.currentIndexChanged.connect(self._update_size_hint)
+        form.addWidget(self.fabric, 1, 1)
+        self.material_hint = QLabel("", material)
+        self.material_hint.setObjectName("panelHint")
+        form.addWidget(self.material_hint, 2, 1)
+        form.setColumnStretch(1, 1)
+        lay.addLayout(form)
+        column.addWidget(material)
+
+        # 3. size
+        size, lay = _section("3  Size", body)
+        self.size_unit = QComboBox(size)
+        self.size_unit.addItem("cells", "cells")
+        self.size_unit.addItem("cm", "physical")
+        self.size_unit.setToolTip("Give the size in cells, or as the finished size on the fabric or board")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        self.width_cells = QSpinBox(size)
+        self.width_cells.setRange(4, MAX_CELLS)
+        self.width_cells.setValue(DEFAULT_WIDTH)
+        self.height_cells = QSpinBox(size)
+        self.height_cells.setRange(0, MAX_CELLS)
+        self.height_cells.setSpecialValueText("auto")
+        self.width_phys = QDoubleSpinBox(size)
+        self.height_phys = QDoubleSpinBox(size)
+        for box in (self.width_phys, self.height_phys):
+            box.setDecimals(1)
+            box.setRange(0.0, 2000.0)
+        self.height_phys.setSpecialValueText("auto")
+        self.width_phys.setMinimum(0.5)
+        self.width_cells.setPrefix("W ")
+        self.height_cells.setPrefix("H ")
+        self.width_phys.setPrefix("W ")
+        self.height_phys.setPrefix("H ")
+        self.width_cells.setToolTip("Width in cells (stitches, beads or studs)")
+        self.height_cells.setToolTip("Height in cells; auto follows the photo's shape")
+        grid.addWidget(self.width_cells, 0, 0)
+        grid.addWidget(self.width_phys, 0, 0)
+        grid.addWidget(QLabel("×", size), 0, 1)
+        grid.addWidget(self.height_cells, 0, 2)
+        grid.addWidget(self.height_phys, 0, 2)
+        grid.addWidget(self.size_unit, 0, 3)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(2, 1)
+        lay.addLayout(grid)
+        self.size_hint = QLabel("", size)
+        self.size_hint.setObjectName("panelHint")
+        self.size_hint.setWordWrap(True)
+        lay.addWidget(self.size_hint)
+        for w in (self.width_cells, self.height_cells, self.width_phys, self.height_phys):
+            w.valueChanged.connect(self._update_size_hint)
+        self.size_unit.currentIndexChanged.connect(self._size_mode_changed)
+        column.addWidget(size)
+
+        # 4. colours
+        colours, lay = _section("4  Colours", body)
+        row = QHBoxLayout()
+        self.use_budget = QCheckBox("At most", colours)
+        self.use_budget.setChecked(True)
+        self.budget = QSpinBox(colours)
+        self.budget.setRange(1, 200)
+        self.budget.setValue(DEFAULT_BUDGET)
+        self.budget.setSuffix(" colours")
+        self.use_budget.toggled.connect(self.budget.setEnabled)
+        row.addWidget(self.use_budget)
+        row.addWidget(self.budget, 1)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.owned = QLineEdit(colours)
+        self.owned.setPlaceholderText("Colours I own: all")
+        self.owned.setToolTip("Only use these colours: codes separated by commas (e.g. 310, 321, 699), or a file")
+        self.owned_file = QToolButton(colours)
+        self.owned_file.setText("File…")
+        self.owned_file.clicked.connect(self._choose_owned_file)
+        row.addWidget(self.owned, 1)
+        row.addWidget(self.owned_file)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.cleanup = QCheckBox("Tidy single cells", colours)
+        self.cleanup.setChecked(True)
+        self.cleanup.setToolTip("Recolour lone cells (“confetti”) when it hardly changes the picture")
+        self.dither = QCheckBox("Dither", colours)
+        self.dither.setToolTip("Mix colours in a fine pattern for smoother shading (more colour changes)")
+        row.addWidget(self.cleanup)
+        row.addWidget(self.dither)
+        row.addStretch(1)
+        lay.addLayout(row)
+        column.addWidget(colours)
+
+        # 5. method
+        method, lay = _section("5  Method", body)
+        self.classic = QRadioButton("Classic — instant", method)
+        self.classic.setChecked(True)
+        self.ai = QRadioButton("AI (SD-πXL) — slow, most detail", method)
+        self.ai.toggled.connect(self._method_changed)
+        lay.addWidget(self.classic)
+        lay.addWidget(self.ai)
+        self.ai_status = QLabel("", method)
+        self.ai_status.setObjectName("panelHint")
+        self.ai_status.setWordWrap(True)
+        lay.addWidget(self.ai_status)
+        self.photo_cleanup = QCheckBox("Clean up the photo first", method)
+        self.photo_cleanup.setEnabled(False)
+        self.photo_cleanup.setToolTip("Photo clean-up is not part of this version yet")
+        lay.addWidget(self.photo_cleanup)
+        column.addWidget(method)
+
+        column.addStretch(1)
+        self.make_button = QPushButton("Make pattern", self)
+        self.make_button.setObjectName("primary")
+        self.make_button.setMinimumHeight(38)
+        self.make_button.clicked.connect(self._make)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 10)
+        outer.setSpacing(6)
+        outer.addWidget(self.scroll, 1)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(10, 0, 10, 0)
+        bottom.addWidget(self.make_button)
+        outer.addLayout(bottom)
+
+        self._set_ai_status("")
+        if not ai_available():
+            self.ai.setEnabled(False)
+            self._set_ai_status("AI generation is not part of this build.")
+        self.apply_settings(settings)
+        self._size_mode_changed()
+        # The full brand list needs every palette file parsed: do it off the GUI thread once the window is up.
+        self._brand_timer = QTimer(self)
+        self._brand_timer.setSingleShot(True)
+        self._brand_timer.timeout.connect(self._read_brands_later)
+        self._brand_timer.start(BRAND_LIST_DELAY_MS)
+
+    # ------------------------------------------------------------------------------------------- state
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Defaults for a new pattern from the settings (craft, brand, fabric count, units)."""
+        self.settings = settings
+        craft = settings.default_craft
+        palette = settings.default_palette
+        if palette in builtin_names():
+            craft = load_builtin(palette).material.craft
+        button = self.craft_buttons.get(craft, self.craft_buttons["stitch"])
+        button.blockSignals(True)
+        button.setChecked(True)
+        button.blockSignals(False)
+        self._craft_changed(craft, prefer=palette)
+        i = self.fabric.findData(float(settings.fabric_count))
+        if i < 0:
+            self.fabric.addItem(f"{settings.fabric_count:g}-count Aida", float(settings.fabric_count))
+            i = self.fabric.count() - 1
+        self.fabric.setCurrentIndex(i)
+        self.size_unit.setItemText(1, "in" if settings.units == "in" else "cm")
+        self._update_size_hint()
+
+    def set_photo(self, path: str, photo: Photo | None) -> None:
+        self.photo_path, self.photo = path, photo
+        self.drop.set_photo(photo)
+        if photo is None:
+            self.photo_label.setText("No photo yet")
+        else:
+            self.photo_label.setText(f"{Path(path).name} · {photo.width}×{photo.height} pixels")
+        self._update_size_hint()
+
+    def select_palette(self, palette: Palette) -> None:
+        """Show the craft and brand of an opened pattern, so "Make pattern" continues in the same colours."""
+        key = palette.source.removeprefix("builtin:")
+        if key not in builtin_names():
+            return
+        craft = load_builtin(key).material.craft
+        button = self.craft_buttons.get(craft)
+        if button is None:
+            return
+        button.blockSignals(True)
+        button.setChecked(True)
+        button.blockSignals(False)
+        self._craft_changed(craft, prefer=key)
+        if craft == "stitch" and palette.material.pitch_mm > 0:
+            count = round(MM_PER_IN / palette.material.pitch_mm, 1)
+            i = self.fabric.findData(float(count))
+            if i >= 0:
+                self.fabric.setCurrentIndex(i)
+
+    def set_recent_menu(self, menu) -> None:
+        self.recent_button.setMenu(menu)
+
+    def set_ai_info(self, info: dict[str, Any] | None) -> None:
+        self._ai_info = info
+        self._method_changed()
+
+    @property
+    def brands_loaded(self) -> bool:
+        """Whether the full brand list is in (it is read on a worker shortly after start-up)."""
+        return self._brands is not None
+
+    def current_craft(self) -> str:
+        return next((k for k, b in self.craft_buttons.items() if b.isChecked()), "stitch")
+
+    def _read_brands_later(self) -> None:
+        if self._brands is None and not self._brand_runner.busy:
+            self._brand_runner.start(read_brands)
+
+    def _brands_ready(self, brands: list[Brand]) -> None:
+        self._brands = brands
+        self._craft_changed(self.current_craft(), prefer=self.brand.currentData())
+
+    def _brands_for(self, craft: str, wanted: str | None) -> list[Brand]:
+        if self._brands is None:
+            # The list is still being read: offer the wanted palette alone (or all, if a craft was clicked
+            # before the list arrived, at the cost of a short wait here).
+            if wanted in builtin_names() and load_builtin(wanted).material.craft == craft:
+                p = load_builtin(wanted)
+                return [Brand(wanted, p.brand, craft, p.material.pitch_mm)]
+            self._brands = read_brands()
+        return [b for b in self._brands if b.craft in (craft, "any")]
+
+    def _craft_changed(self, craft: str, prefer: str | None = None) -> None:
+        current = prefer or self.brand.currentData()
+        self.brand.blockSignals(True)
+        self.brand.clear()
+        for b in self._brands_for(craft, current):
+            self.brand.addItem(b.label, b.key)
+        if self._palette_file:
+            self.brand.addItem(Path(self._palette_file).name, self._palette_file)
+        self.brand.addItem("Palette file…", "@file")
+        i = self.brand.findData(current)
+        self.brand.setCurrentIndex(max(0, i))
+        self.brand.blockSignals(False)
+        stitch = craft == "stitch"
+        self.fabric.setVisible(stitch)
+        self.fabric_label.setVisible(stitch)
+        self._update_size_hint()
+
+    def _brand_activated(self, index: int) -> None:
+        if self.brand.itemData(index) != "@file":
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a palette file", "",
+                                              "Palettes (*.gpl *.hex *.csv);;All files (*)")
+        if path:
+            self._palette_file = path
+            self._craft_changed(self.current_craft(), prefer=path)
+        else:
+            self.brand.setCurrentIndex(0)
+
+    def _choose_owned_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Colours I own", "", "Lists (*.txt *.csv *.list);;All files (*)")
+        if path:
+            self.owned.setText(path)
+
+    def _size_mode_changed(self) -> None:
+        cells = self.by_cells
+        for w in (self.width_cells, self.height_cells):
+            w.setVisible(cells)
+        for w in (self.width_phys, self.height_phys):
+            w.setVisible(not cells)
+        if not cells and self.width_phys.value() < 1:
+            pitch = self._pitch_mm()
+            self.width_phys.setValue(self._from_mm(self.width_cells.value() * pitch))
+        self._update_size_hint()
+
+    def _set_ai_status(self, text: str) -> None:
+        self.ai_status.setText(text)
+        self.ai_status.setVisible(bool(text))
+
+    def _method_changed(self) -> None:
+        if not self.ai.isEnabled():
+            return
+        if not self.ai.isChecked():
+            self._set_ai_status("")
+            self.make_button.setText("Make pattern")
+            return
+        self.make_button.setText("Generate with AI")
+        if self._ai_info is None:
+            self._set_ai_status("Checking models and graphics card…")
+            self.aiProbeRequested.emit()
+            return
+        info = self._ai_info
+        models = f"{info['installed']} of {info['total']} models installed"
+        if info["installed"] < info["total"]:
+            models += " (missing ones download on first use, about 10 GB)"
+        device = {"cuda": "NVIDIA GPU", "mps": "Apple GPU", "cpu": "CPU only"}.get(
+            str(info["device"]).split(":")[0], str(info["device"]))
+        self._set_ai_status(f"{models}.\nDevice: {device} · {ai_estimate_text(str(info['device']))}.")
+
+    # ------------------------------------------------------------------------------------------- sizes
+
+    @property
+    def by_cells(self) -> bool:
+        return self.size_unit.currentData() == "cells"
+
+    def current_palette_name(self) -> str:
+        data = self.brand.currentData()
+        return data if isinstance(data, str) and data != "@file" else "dmc"
+
+    def _pitch_mm(self) -> float:
+        name = self.current_palette_name()
+        if name in builtin_names():
+            material = load_builtin(name).material
+        else:
+            return 1.0
+        if material.craft == "stitch":
+            return MM_PER_IN / float(self.fabric.currentData() or 14.0)
+        return material.pitch_mm
+
+    def _to_mm(self, value: float) -> float:
+        return value * (MM_PER_IN if self.settings.units == "in" else 10.0)
+
+    def _from_mm(self, mm: float) -> float:
+        return mm / (MM_PER_IN if self.settings.units == "in" else 10.0)
+
+    def cell_size(self) -> tuple[int | None, int | None]:
+        """Width and height in cells as asked (None = follow the photo's shape)."""
+        if self.by_cells:
+            h = self.height_cells.value()
+            return self.width_cells.value(), (h or None)
+        pitch = self._pitch_mm()
+        w = cells_from_physical(self._to_mm(self.width_phys.value()), pitch)
+        hv = self.height_phys.value()
+        return w, (cells_from_physical(self._to_mm(hv), pitch) if hv > 0 else None)
+
+    def _update_size_hint(self) -> None:
+        try:
+            w, h = self.cell_size()
+            if self.photo is not None:
+                w, h = target_cells(self.photo.width, self.photo.height, w, h)
+        except InputError as e:
+            self.size_hint.setText(str(e))
+            return
+        pitch = self._pitch_mm()
+        unit = "in" if self.settings.units == "in" else "cm"
+        if h is None:
+            across = f"{self._from_mm(w * pitch):.1f} {unit} wide"
+            self.size_hint.setText(f"{w} cells across · {across}")
+        else:
+            size = f"{self._from_mm(w * pitch):.1f} × {self._from_mm(h * pitch):.1f} {unit}"
+            self.size_hint.setText(f"{w} × {h} cells · {size}")
+        name = self.current_palette_name()
+        if name in builtin_names():
+            m = load_builtin(name).material
+            if m.craft == "bead":
+                boards = max(1, -(-w // 29)) * max(1, -(-(h or w) // 29))
+                self.material_hint.setText(f"{m.pitch_mm:g} mm beads · about {boards} large pegboards")
+            elif m.craft == "brick":
+                self.material_hint.setText("1×1 plates, 8 mm per stud")
+            else:
+                self.material_hint.setText("")
+        self.material_hint.setVisible(bool(self.material_hint.text()))
+
+    # ------------------------------------------------------------------------------------------- request
+
+    def request(self) -> MakeRequest:
+        """The current choices as a request (sizes converted to cells)."""
+        w, h = self.cell_size()
+        name = self.current_palette_name()
+        stitch = name in builtin_names() and load_builtin(name).material.craft == "stitch"
+        return MakeRequest(
+            method="ai" if self.ai.isChecked() else "classic",
+            photo_path=self.photo_path,
+            prompt=self.prompt.toPlainText(),
+            palette=name,
+            owned=self.owned.text().strip(),
+            fabric_count=float(self.fabric.currentData()) if stitch else None,
+            width=w,
+            height=h,
+            max_colors=self.budget.value() if self.use_budget.isChecked() else None,
+            dither=self.dither.isChecked(),
+            cleanup=self.cleanup.isChecked(),
+            device=self.settings.device,
+            low_memory=self.settings.low_memory,
+        )
+
+    def _make(self) -> None:
+        self.makeRequested.emit(self.request())
+
+    def set_busy(self, busy: bool) -> None:
+        self.make_button.setEnabled(not busy)
+        self.drop.setEnabled(not busy)
