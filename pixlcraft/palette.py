@@ -30,6 +30,7 @@ from .material import AIDA_14, BEAD_MIDI, BEAD_MINI, BRICK_1X1, GENERIC, MATERIA
 __all__ = [
     "Palette",
     "PaletteEntry",
+    "builtin_catalog",
     "builtin_names",
     "load_builtin",
     "load_palette_file",
@@ -431,6 +432,12 @@ def restrict_palette(palette: Palette, owned: str | Path | Iterable[str]) -> Pal
 
 def builtin_names() -> list[str]:
     return list(_BUILTINS)
+
+
+def builtin_catalog() -> list[tuple[str, str, Material]]:
+    """(short name, brand, material) of every built-in palette, without reading any CSV: menus list brands at
+    start-up and must not pay for parsing a dozen files."""
+    return [(name, brand, material) for name, (brand, material) in _BUILTINS.items()]
 
 
 def _builtin_key(name: str) -> str:

@@ -577,3 +577,13 @@ def test_installed_package_data_is_preferred_over_the_repo_folder(tmp_path, monk
         palette_module._load_builtin_cached.cache_clear()
     monkeypatch.undo()
     assert len(load_builtin("nabbi")) == 30
+
+
+def test_builtin_catalog_matches_the_loaded_palettes() -> None:
+    from pixlcraft.palette import builtin_catalog
+
+    catalog = builtin_catalog()
+    assert [name for name, _, _ in catalog] == builtin_names()
+    for name, brand, material in catalog:
+        pal = load_builtin(name)
+        assert (pal.brand, pal.material) == (brand, material)

@@ -46,7 +46,15 @@ from ..errors import InputError
 from ..imageio import Photo, load_photo
 from ..jobs import CancelToken, ProgressCallback
 from ..material import aida
-from ..palette import Palette, builtin_names, load_builtin, read_owned_codes, resolve_palette, user_palettes
+from ..palette import (
+    Palette,
+    builtin_catalog,
+    builtin_names,
+    load_builtin,
+    read_owned_codes,
+    resolve_palette,
+    user_palettes,
+)
 from ..pattern import Pattern
 from ..settings import Settings
 from ..sizing import MAX_CELLS, cells_from_physical, target_cells
@@ -103,13 +111,11 @@ class Brand:
 
 
 def read_brands(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Brand]:
-    """Every built-in palette with its craft, and the user's palette files (parses a dozen CSV files, so the
-    panel runs it on a worker after the window is up)."""
+    """Every built-in palette with its craft, and the user's palette files (the built-ins come from a table, not
+    from their CSVs, so this is cheap; user palettes need a directory listing)."""
     brands = []
-    for name in builtin_names():
-        p = load_builtin(name)
-        m = p.material
-        label = f"{p.brand} ({m.pitch_mm:g} mm)" if m.craft == "bead" else p.brand
+    for name, brand, m in builtin_catalog():
+        label = f"{brand} ({m.pitch_mm:g} mm)" if m.craft == "bead" else brand
         brands.append(Brand(name, label, m.craft, m.pitch_mm))
     brands += [Brand(str(path), f"{path.stem} (my palette)", "any") for path in user_palettes()]
     return brands
