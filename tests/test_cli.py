@@ -118,3 +118,24 @@ def test_console_script_end_to_end_on_the_bundled_sample(tmp_path: Path) -> None
     bad = subprocess.run([sys.executable, "-m", "pixlcraft.cli", "convert", str(tmp_path / "nope.png"),
                           "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "nope.png" in bad.stderr
+
+
+def test_convert_cleans_the_photo_first_and_crops_once(photo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.pixl"
+    plain = tmp_path / "p.pixl"
+    args = ["--width", "20", "--crop", "10,5,60,40", "--no-cleanup"]
+    assert main(["convert", str(photo), *args, "--cleanup-first", "classic", "-o", str(out)]) == 0
+    assert main(["convert", str(photo), *args, "-o", str(plain)]) == 0
+    cleaned, reference = load_pixl(out), load_pixl(plain)
+    # the crop's 60×40 shape gives 20×13 cells both ways: cropping twice would have shrunk the picture again
+    assert cleaned.grid.shape == reference.grid.shape == (13, 20)
+    # a gentle clean-up keeps the picture: most cells keep their thread
+    same = (cleaned.rgb_image() == reference.rgb_image()).all(axis=-1).mean()
+    assert same > 0.6
+
+
+def test_cleanup_first_needs_a_photo_for_generate(tmp_path: Path, capsys) -> None:
+    code = main(["generate", "--prompt", "a rose", "--width", "8", "--height", "8", "--cleanup-first", "classic",
+                 "-o", str(tmp_path / "g.pixl")])
+    assert code == 2
+    assert "--image" in capsys.readouterr().err

@@ -302,3 +302,22 @@ def test_ai_generation_runs_through_the_window(qtbot, window, dialogs, tiny_mode
     dmc = {e.rgb for e in load_builtin("dmc")}
     assert {tuple(int(v) for v in c) for c in pattern.rgb_image().reshape(-1, 3)} <= dmc
     assert window.legend.row_count() == len(pattern.used_indices())
+
+
+def test_clean_up_first_runs_before_the_classic_converter() -> None:
+    from pixlcraft.gui.source_panel import MakeRequest, make_classic
+
+    events = []
+    plain = make_classic(MakeRequest(photo_path=str(SAMPLE), width=30, max_colors=12))
+    cleaned = make_classic(MakeRequest(photo_path=str(SAMPLE), width=30, max_colors=12, photo_cleanup="classic"),
+                           progress=events.append)
+    assert cleaned.pattern.grid.shape == plain.pattern.grid.shape == (30, 30)
+    # the pattern was made from the cleaned photo: 2 px per cell, not the 512 px original
+    assert max(cleaned.photo.width, cleaned.photo.height) == 60
+    stages = [e.stage for e in events]
+    assert stages.index(next(s for s in stages if "lean" in s or "enois" in s)) < stages.index("Done")
+    # same picture: the two patterns' colours are close on average (a budget of 12 may pick other threads)
+    from pixlcraft.color import ciede2000, srgb8_to_lab
+
+    de = ciede2000(srgb8_to_lab(cleaned.pattern.rgb_image()), srgb8_to_lab(plain.pattern.rgb_image()))
+    assert de.mean() < 10.0

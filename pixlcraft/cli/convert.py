@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .cleanup import add_cleanup_args, apply_cleanup
 from .common import ProgressBar, add_palette_args, check_output, load_palette, parse_rgb, print_counts, print_summary
 
 ORDER = 10
@@ -39,13 +40,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default="", help="pattern title (default: the photo's file name)")
     p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
     p.add_argument("--stats", action="store_true", help="print cells per colour")
+    add_cleanup_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..convert import ConvertOptions, convert_file
+    from ..convert import ConvertOptions, convert_photo
     from ..errors import InputError
-    from ..sizing import parse_crop
+    from ..imageio import load_photo
+    from ..sizing import parse_crop, target_cells
 
     if args.scale < 1 or args.scale > 64:
         raise InputError(f"--scale must be between 1 and 64 (got {args.scale}).")
@@ -67,9 +70,22 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.confetti_tolerance is not None:
         options.confetti_tolerance = args.confetti_tolerance
+    photo = load_photo(args.input)
+    if args.cleanup_first:
+        # The pattern size comes from the photo as given: the cleaned copy's pixel size is rounded and could
+        # shift the height by a cell.
+        crop = options.crop
+        w0, h0 = (crop.width, crop.height) if crop else (photo.width, photo.height)
+        options.width, options.height = target_cells(w0, h0, args.width, args.height)
+        bar = ProgressBar(unit="step")
+        try:
+            photo = apply_cleanup(args, photo, progress=bar)
+        finally:
+            bar.close()
+        options.crop = None  # apply_cleanup has already cut the crop out of the photo
     bar = ProgressBar(unit="stage")
     try:
-        result = convert_file(args.input, palette, options, progress=bar)
+        result = convert_photo(photo, palette, options, progress=bar)
     finally:
         bar.close()
     _save(result.pattern, args)
@@ -98,6 +114,7 @@ def _resave(args: argparse.Namespace) -> int:
     given = [flag for name, flag in _PHOTO_ONLY.items() if getattr(args, name, None) is not None]
     given += ["--dither"] if args.dither != "none" else []
     given += ["--no-cleanup"] if args.no_cleanup else []
+    given += ["--cleanup-first"] if args.cleanup_first else []
     if given:
         raise InputError(f"{', '.join(given)} only apply to photos; '{args.input}' is already a pattern.")
     pattern = load_pattern(args.input)

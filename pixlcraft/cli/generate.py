@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..jobs import CancelToken, Progress
+from .cleanup import add_cleanup_args, apply_cleanup
 from .common import EXIT_INTERRUPTED, ProgressBar, add_palette_args, check_output, load_palette, print_counts
 
 ORDER = 20
@@ -74,6 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="output file: .pixl (project) or .png (one pixel per cell)")
     p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
     p.add_argument("--stats", action="store_true", help="print cells per colour")
+    add_cleanup_args(p)
     p.set_defaults(func=run)
 
 
@@ -153,10 +155,15 @@ def run(args: argparse.Namespace) -> int:
         if args.image:
             raise InputError("--save-reference is for prompt-only runs; with --image there is no reference picture.")
     palette = load_palette(args)
+    image = args.image
+    if args.cleanup_first:
+        if not args.image:
+            raise InputError("--cleanup-first cleans the photo given with --image; there is none.")
+        image = _cleaned_photo(args)
     request = GenerateRequest(
         prompt=args.prompt,
         negative_prompt=args.negative_prompt,
-        image=args.image,
+        image=image,
         palette=palette,
         max_colors=args.max_colors,
         width=args.width,
@@ -242,3 +249,15 @@ def _print_summary(result, output: str) -> None:
         line += f"; reference {result.reference_index + 1} of {len(result.clip_scores)} " \
                 f"(CLIP {result.clip_scores[result.reference_index]:.3f})"
     print(line)
+
+
+def _cleaned_photo(args: argparse.Namespace):
+    """The --image photo after --cleanup-first, at about the size of the model canvas (more is wasted)."""
+    from ..imageio import load_photo
+
+    side = args.canvas_side or 1024
+    bar = ProgressBar(unit="step")
+    try:
+        return apply_cleanup(args, load_photo(args.image), progress=bar, target_long_side=side)
+    finally:
+        bar.close()

@@ -91,6 +91,7 @@ class MakeRequest:
     max_colors: int | None = DEFAULT_BUDGET
     dither: bool = False
     cleanup: bool = True
+    photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
     device: str = "auto"
     low_memory: bool = False
     steps: int | None = None
@@ -154,9 +155,14 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
     if cancel is not None:
         cancel.check()
     palette = request_palette(request)
+    width, height = request.width, request.height
+    if request.photo_cleanup:
+        # size from the photo as opened: the cleaned copy's rounded pixel size could shift the height by a cell
+        width, height = target_cells(photo.width, photo.height, width, height)
+        photo = clean_photo(photo, request.photo_cleanup, (width, height), progress, cancel)
     options = ConvertOptions(
-        width=request.width,
-        height=request.height,
+        width=width,
+        height=height,
         max_colors=request.max_colors,
         dither="floyd-steinberg" if request.dither else "none",
         cleanup=request.cleanup,
@@ -164,6 +170,25 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
     return MadePattern(result.pattern, photo, result.cell_lab, result.stats, result.confetti_removed)
+
+
+def clean_photo(photo: Photo, method: str, cells: tuple[int, int] | None, progress: ProgressCallback | None,
+                cancel: CancelToken | None) -> Photo:
+    """The photo cleaned by ``method`` ("auto": the first available) at the size a pattern of ``cells`` needs,
+    or at the SD-πXL canvas size (1024 px) when ``cells`` is None."""
+    from ..cleanup import cleanup, default_method, get_method, long_side_for_pattern
+
+    chosen = get_method(default_method() if method == "auto" else method)
+    long_side = 1024 if cells is None else long_side_for_pattern(photo, cells, chosen)
+    return cleanup(photo, chosen, {"target_long_side": long_side}, progress=progress, cancel=cancel)
+
+
+def cleanup_available() -> bool:
+    """Whether this build has photo clean-up (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("pixlcraft.cleanup") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def ai_available() -> bool:
@@ -188,6 +213,8 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
     width, height = request.width, request.height
     if photo is not None:
         width, height = target_cells(photo.width, photo.height, width, height)
+        if request.photo_cleanup:
+            photo = clean_photo(photo, request.photo_cleanup, None, progress, cancel)
     else:
         width = width or 64
         height = height or width
@@ -499,8 +526,11 @@ class SourcePanel(QWidget):
         self.ai_status.setWordWrap(True)
         lay.addWidget(self.ai_status)
         self.photo_cleanup = QCheckBox("Clean up the photo first", method)
-        self.photo_cleanup.setEnabled(False)
-        self.photo_cleanup.setToolTip("Photo clean-up is not part of this version yet")
+        self.photo_cleanup.setEnabled(cleanup_available())
+        self.photo_cleanup.setToolTip(
+            "Remove noise and JPEG blocks and sharpen a small phone photo before the pattern is made "
+            "(Real-ESRGAN, bundled; OpenCV denoising where it cannot run)"
+            if cleanup_available() else "Photo clean-up is not part of this build")
         lay.addWidget(self.photo_cleanup)
         column.addWidget(method)
 
@@ -764,6 +794,7 @@ class SourcePanel(QWidget):
             max_colors=self.budget.value() if self.use_budget.isChecked() else None,
             dither=self.dither.isChecked(),
             cleanup=self.cleanup.isChecked(),
+            photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
             device=self.settings.device,
             low_memory=self.settings.low_memory,
         )
