@@ -101,3 +101,13 @@ def _remove_quietly(tmp: Path) -> None:
         os.unlink(tmp)
     except OSError:
         pass
+
+
+def existing_file(path: str | os.PathLike[str], what: str = "file", error: type[InputError] = InputError) -> Path:
+    """``path`` as a Path once it is known to name a file, else ``error`` with the message a user needs."""
+    p = Path(path)
+    if not p.exists():
+        raise error(f"{p} does not exist. Check the file name and folder.")
+    if p.is_dir():
+        raise error(f"{p} is a folder, not {what}.")
+    return p

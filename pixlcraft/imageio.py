@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from .errors import InputError
+from .fileio import existing_file
 
 # Pillow modes whose samples are already wider than 8 bits and which Pillow decodes faithfully.
 _WIDE_GREY_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -127,12 +128,8 @@ def load_photo(path: str | Path) -> Photo:
 
     Raises :class:`InputError` for a missing, empty, damaged, non-image or absurdly large file.
     """
-    p = Path(path)
     # 1. the file itself
-    if not p.exists():
-        raise InputError(f"{p} does not exist. Check the file name and folder.")
-    if p.is_dir():
-        raise InputError(f"{p} is a folder, not an image file.")
+    p = existing_file(path, "an image file")
     try:
         data = p.read_bytes()
     except OSError as e:

@@ -1042,16 +1042,10 @@ def load_depth(
     device: str = "cpu",
 ):
     """``(DPTForDepthEstimation, image processor)`` of a depth model such as DPT-Hybrid MiDaS."""
-    import torch
     from transformers import AutoImageProcessor, DPTForDepthEstimation
 
-    loc = _location(model, "depth")
-    try:
-        net = DPTForDepthEstimation.from_pretrained(loc.path, dtype=dtype or torch.float32, use_safetensors=True)
-        processor = AutoImageProcessor.from_pretrained(loc.path)
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "a DPT depth estimator", loc) from exc
-    return net.to(device).eval().requires_grad_(False), processor
+    return _load_with_processor(DPTForDepthEstimation, AutoImageProcessor, model, "depth",
+                                "a DPT depth estimator", dtype, device)
 
 
 def load_clip(
@@ -1060,15 +1054,21 @@ def load_clip(
     device: str = "cpu",
 ):
     """``(CLIPModel, CLIPProcessor)`` for ranking reference images against the prompt."""
-    import torch
     from transformers import AutoProcessor, CLIPModel
 
-    loc = _location(model, "clip")
+    return _load_with_processor(CLIPModel, AutoProcessor, model, "clip", "a CLIP model", dtype, device)
+
+
+def _load_with_processor(model_cls, processor_cls, model, role: str, what: str, dtype, device: str):
+    """A transformers model in eval mode without gradients, and the processor saved beside it."""
+    import torch
+
+    loc = _location(model, role)
     try:
-        net = CLIPModel.from_pretrained(loc.path, dtype=dtype or torch.float32, use_safetensors=True)
-        processor = AutoProcessor.from_pretrained(loc.path)
+        net = model_cls.from_pretrained(loc.path, dtype=dtype or torch.float32, use_safetensors=True)
+        processor = processor_cls.from_pretrained(loc.path)
     except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "a CLIP model", loc) from exc
+        raise _load_error(exc, what, loc) from exc
     return net.to(device).eval().requires_grad_(False), processor
 
 

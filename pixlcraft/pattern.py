@@ -23,7 +23,7 @@ from PIL import Image, PngImagePlugin
 
 from . import __version__
 from .errors import InputError, PatternFileError
-from .fileio import atomic_write
+from .fileio import atomic_write, existing_file
 from .palette import Palette
 from .sizing import MAX_CELLS
 
@@ -245,11 +245,7 @@ def _int_field(doc: dict[str, Any], key: str, path: Path) -> int:
 
 def load_pixl(path: str | Path) -> Pattern:
     """Read a ``.pixl`` file; anything unexpected is a :class:`PatternFileError` saying what is wrong."""
-    p = Path(path)
-    if not p.exists():
-        raise PatternFileError(f"{p} does not exist. Check the file name and folder.")
-    if p.is_dir():
-        raise PatternFileError(f"{p} is a folder, not a pattern file.")
+    p = existing_file(path, "a pattern file", PatternFileError)
     try:
         zf = zipfile.ZipFile(p)
     except zipfile.BadZipFile:

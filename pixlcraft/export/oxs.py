@@ -33,9 +33,10 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError, PatternFileError
+from ..fileio import existing_file
 from ..jobs import Reporter
 from ..material import aida
-from ..palette import Palette, PaletteEntry, builtin_names, load_builtin
+from ..palette import Palette, PaletteEntry, builtin_catalog, load_builtin
 from ..pattern import EMPTY, Pattern
 from ..sizing import MAX_CELLS
 from .registry import ExportFormat, ExportOption, write_text
@@ -150,20 +151,15 @@ def _builtin_for(brand: str) -> Palette | None:
     wanted = brand.strip().lower()
     if not wanted:
         return None
-    for name in builtin_names():
-        pal = load_builtin(name)
-        if pal.brand.lower() == wanted:
-            return pal
+    for name, brand_name, _ in builtin_catalog():
+        if brand_name.lower() == wanted:
+            return load_builtin(name)
     return None
 
 
 def read_oxs(path: str | Path) -> Pattern:
     """Open an OXS file as a :class:`Pattern`; anything unusable is a :class:`PatternFileError` saying what."""
-    p = Path(path)
-    if not p.exists():
-        raise PatternFileError(f"{p} does not exist. Check the file name and folder.")
-    if p.is_dir():
-        raise PatternFileError(f"{p} is a folder, not a pattern file.")
+    p = existing_file(path, "a pattern file", PatternFileError)
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
