@@ -10,7 +10,7 @@ comes from, and how sure it is:
   published weights: ``unet/diffusion_pytorch_model.fp16.safetensors`` is 5.14 GB (2 bytes a parameter) and the
   fp32 file 10.3 GB.
 * ``SDXL_SCHEDULER`` — the same repository's ``scheduler/scheduler_config.json`` (an EulerDiscreteScheduler; the
-  optimiser reads its noise schedule as a DDPMScheduler, as ``pixlcraft.models.load_scheduler`` does), from the
+  optimiser reads its noise schedule as a DDPMScheduler, as ``pixlcraft.model_loading.load_scheduler`` does), from the
   same reproductions.
 * ``SDXL_TEXT`` — shapes of the text conditioning: the two encoders' ``config.json`` (``hidden_size`` 768 and
   1280, ``max_position_embeddings`` 77, ``projection_dim`` 1280 for the pooled embedding of the second), again

@@ -1,4 +1,4 @@
-"""The model store: which neural-network weights SD-πXL needs, where they are, and how they are loaded.
+"""The model store: which neural-network weights SD-πXL needs, where they are, and how they are fetched.
 
 Every model is named either by a Hugging Face id (``stabilityai/stable-diffusion-xl-base-1.0``) or by a local
 folder in the same standard diffusers/transformers layout, and every load goes through the library's own
@@ -19,13 +19,13 @@ fp16 files are exact fp16 roundings of the fp32 release, so an up-cast model dif
 that rounding. ``precision="fp32"`` downloads the full-precision files for those who want them bit-exact.
 The base model's own VAE is never downloaded: like the official SD-πXL code we decode and encode with TAESD-XL.
 
+Turning those files into torch models is the job of :mod:`pixlcraft.model_loading`, which imports this module.
 torch, diffusers and transformers are imported inside the functions that need them, so importing this module
 is cheap and the classic (non-AI) path of the program never pays for them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -41,33 +41,26 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
+    "HUB_ID",
     "MODELS",
     "ROLES",
     "ModelLocation",
     "ModelMissingError",
     "ModelSpec",
     "ModelStatus",
-    "SdxlText",
-    "apply_lora",
-    "apply_lora_to_parts",
+    "cached_snapshots",
     "check_folder",
     "download_model",
     "free_memory",
+    "hub_offline",
     "list_models",
-    "load_clip",
-    "load_controlnet",
-    "load_depth",
-    "load_scheduler",
-    "load_sdxl_pipeline",
-    "load_sdxl_text",
-    "load_taesd",
-    "load_unet",
     "model_cache_dir",
     "model_status",
     "pick_device",
     "pick_dtype",
-    "resolve_lora",
+    "progress_bar_class",
     "resolve_model",
+    "weights_present",
 ]
 
 
@@ -272,7 +265,7 @@ def _spec_for(name_or_id: str) -> ModelSpec | None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _weights_present(folder: Path, stem: str) -> list[str]:
+def weights_present(folder: Path, stem: str) -> list[str]:
     """Which safetensors copies of ``stem`` a folder holds: any of "" (full precision) and "fp16"."""
     found = []
     if (folder / f"{stem}.safetensors").is_file() or (folder / f"{stem}.safetensors.index.json").is_file():
@@ -287,7 +280,7 @@ def _check_model_files(folder: Path, stem: str = "diffusion_pytorch_model", pref
     missing = []
     if not (folder / "config.json").is_file():
         missing.append(f"{prefix}config.json")
-    if not _weights_present(folder, stem):
+    if not weights_present(folder, stem):
         pickled = [p.name for p in sorted(folder.glob(f"{stem}*")) if p.suffix in (".bin", ".ckpt", ".pt", ".pth")]
         why = (
             f" (the folder has only {', '.join(pickled)}; pixlcraft loads .safetensors weights only, because "
@@ -407,7 +400,8 @@ class ModelLocation:
         return self.repo_id or str(self.path)
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: A Hugging Face repository id ("owner/name"), as opposed to a local folder.
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TRUE = {"1", "on", "yes", "true"}
 
 
@@ -447,7 +441,7 @@ def _repo_storage(cache: Path, repo_id: str) -> Path:
     return cache / ("models--" + repo_id.replace("/", "--"))
 
 
-def _cached_snapshots(cache: Path, repo_id: str, revision: str | None) -> list[Path]:
+def cached_snapshots(cache: Path, repo_id: str, revision: str | None) -> list[Path]:
     """Snapshot folders of ``repo_id`` in the cache, the wanted revision's first, then the others."""
     storage = _repo_storage(cache, repo_id)
     snapshots = storage / "snapshots"
@@ -468,7 +462,7 @@ def _cached_snapshots(cache: Path, repo_id: str, revision: str | None) -> list[P
 
 def _find_in_cache(cache: Path, repo_id: str, role: str, revision: str | None) -> tuple[Path | None, list[str]]:
     best_missing: list[str] = []
-    for snap in _cached_snapshots(cache, repo_id, revision):
+    for snap in cached_snapshots(cache, repo_id, revision):
         missing = check_folder(snap, role)
         if not missing:
             return snap, []
@@ -527,7 +521,7 @@ def resolve_model(
     local = Path(text).expanduser()
     title, flag = ROLES[role]
 
-    if spec is None and (local.exists() or not _HUB_ID.match(text)):
+    if spec is None and (local.exists() or not HUB_ID.match(text)):
         if not local.exists():
             raise ModelMissingError(
                 f"The {title} folder '{text}' does not exist. Check the path given to {flag}; it must be a "
@@ -579,7 +573,7 @@ def _has_precision(folder: Path, spec: ModelSpec | None, precision: str) -> bool
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _progress_bar_class(reporter: Reporter | None, label: str):
+def progress_bar_class(reporter: Reporter | None, label: str):
     """A tqdm class for ``snapshot_download`` that forwards byte counts to ``reporter``.
 
     huggingface_hub drives several bars (file count, bytes on the wire, bytes written); only the bytes-written
@@ -639,7 +633,7 @@ def _download(
         if precision == "fp16":
             attempts.append((None, _generic_patterns(role, "fp32")))
     label = spec.title if spec else repo_id
-    tqdm_class = _progress_bar_class(reporter, label)
+    tqdm_class = progress_bar_class(reporter, label)
     last_missing: list[str] = []
     tried_revisions: set[str | None] = set()
     try:
@@ -765,7 +759,7 @@ def model_status(cache_dir: str | os.PathLike[str] | None = None) -> list[ModelS
     for spec in MODELS.values():
         path, missing = _find_in_cache(cache, spec.repo_id, spec.role, spec.revision)
         if path is None:
-            snaps = _cached_snapshots(cache, spec.repo_id, spec.revision)
+            snaps = cached_snapshots(cache, spec.repo_id, spec.revision)
             rows.append(ModelStatus(spec, False, snaps[0] if snaps else None, 0, missing))
         else:
             rows.append(ModelStatus(spec, True, path, _folder_bytes(path)))
@@ -853,370 +847,3 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
     if mps:
         torch.mps.empty_cache()
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Loaders
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _location(model: str | os.PathLike[str] | ModelLocation | None, role: str) -> ModelLocation:
-    return model if isinstance(model, ModelLocation) else resolve_model(model, role)
-
-
-def _variant(folder: Path, stem: str, dtype: torch.dtype | None) -> str | None:
-    """Pick the weights copy to load: the fp16 one for half-precision compute or when it is the only one."""
-    import torch
-
-    present = _weights_present(folder, stem)
-    half = dtype in (torch.float16, torch.bfloat16)
-    if "fp16" in present and (half or "" not in present):
-        return "fp16"
-    return None
-
-
-# What from_pretrained raises on a folder whose files do not fit the class (bad JSON, wrong shapes, layers left
-# on the meta device because the checkpoint lacks them).
-_LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, NotImplementedError)
-
-
-def _load_error(exc: Exception, what: str, loc: ModelLocation) -> ModelMissingError:
-    title, flag = ROLES[loc.role]
-    return ModelMissingError(
-        f"The {title} at '{loc.path}' could not be loaded as {what}: {type(exc).__name__}: {exc}. "
-        f"Pass a folder with a matching model to {flag}."
-    )
-
-
-def load_unet(
-    base: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-):
-    """The SDXL UNet (``UNet2DConditionModel``) of a base model, in eval mode with gradients off."""
-    import torch
-    from diffusers import UNet2DConditionModel
-
-    loc = _location(base, "base")
-    dtype = dtype or torch.float32
-    try:
-        unet = UNet2DConditionModel.from_pretrained(
-            loc.path,
-            subfolder="unet",
-            dtype=dtype,
-            use_safetensors=True,
-            variant=_variant(loc.path / "unet", "diffusion_pytorch_model", dtype),
-        )
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "an SDXL UNet", loc) from exc
-    return unet.to(device).eval().requires_grad_(False)
-
-
-def load_scheduler(base: str | os.PathLike[str] | ModelLocation | None = None):
-    """The base model's noise schedule as a ``DDPMScheduler`` (what score distillation adds noise with)."""
-    from diffusers import DDPMScheduler
-
-    loc = _location(base, "base")
-    return DDPMScheduler.from_pretrained(loc.path, subfolder="scheduler")
-
-
-@dataclass
-class SdxlText:
-    """SDXL's two tokenizers and text encoders. Used once per run, so they live on the CPU by default."""
-
-    tokenizer: Any
-    tokenizer_2: Any
-    text_encoder: Any
-    text_encoder_2: Any
-
-    @property
-    def tokenizers(self) -> tuple[Any, Any]:
-        return (self.tokenizer, self.tokenizer_2)
-
-    @property
-    def text_encoders(self) -> tuple[Any, Any]:
-        return (self.text_encoder, self.text_encoder_2)
-
-    def encode(self, prompt: str, negative_prompt: str | None = ""):
-        """``[negative, positive]`` SDXL conditioning (see :func:`pixlcraft.sdpixl.optimize.encode_prompts`).
-
-        ``negative_prompt=None`` gives all-zero negative embeddings, as SDXL base's
-        ``force_zeros_for_empty_prompt`` does when no negative prompt is given; a string, even empty, is
-        encoded, as the official SD-πXL code does with its default ``""``.
-        """
-        from .sdpixl.optimize import encode_prompts
-
-        if self.text_encoder is None or self.text_encoder_2 is None:
-            raise RuntimeError("the text encoders were released; load them again to encode another prompt")
-        return encode_prompts(
-            self.tokenizers,
-            self.text_encoders,
-            prompt,
-            negative_prompt or "",
-            zero_empty_negative=negative_prompt is None,
-        )
-
-    def release(self) -> None:
-        """Drop the encoders (about 1.6 GB for SDXL in fp16) once the prompt is encoded."""
-        self.text_encoder = None
-        self.text_encoder_2 = None
-        free_memory()
-
-
-def load_sdxl_text(
-    base: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-) -> SdxlText:
-    """Tokenizers and both CLIP text encoders of an SDXL base (``CLIPTextModel``, ``CLIPTextModelWithProjection``)."""
-    import torch
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
-
-    loc = _location(base, "base")
-    dtype = dtype or torch.float32
-    try:
-        tokenizer = CLIPTokenizer.from_pretrained(loc.path, subfolder="tokenizer")
-        tokenizer_2 = CLIPTokenizer.from_pretrained(loc.path, subfolder="tokenizer_2")
-        encoders = []
-        for sub, cls in (("text_encoder", CLIPTextModel), ("text_encoder_2", CLIPTextModelWithProjection)):
-            enc = cls.from_pretrained(
-                loc.path,
-                subfolder=sub,
-                dtype=dtype,
-                use_safetensors=True,
-                variant=_variant(loc.path / sub, "model", dtype),
-            )
-            encoders.append(enc.to(device).eval().requires_grad_(False))
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "SDXL text encoders", loc) from exc
-    return SdxlText(tokenizer, tokenizer_2, encoders[0], encoders[1])
-
-
-def _load_diffusers_model(cls, model, role: str, what: str, dtype, device):
-    import torch
-
-    loc = _location(model, role)
-    dtype = dtype or torch.float32
-    try:
-        net = cls.from_pretrained(
-            loc.path,
-            dtype=dtype,
-            use_safetensors=True,
-            variant=_variant(loc.path, "diffusion_pytorch_model", dtype),
-        )
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, what, loc) from exc
-    return net.to(device).eval().requires_grad_(False)
-
-
-def load_taesd(
-    vae: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-):
-    """TAESD-XL (``AutoencoderTiny``). Gradients are off on its weights but flow through it to the input."""
-    from diffusers import AutoencoderTiny
-
-    return _load_diffusers_model(AutoencoderTiny, vae, "vae", "a TAESD-XL AutoencoderTiny", dtype, device)
-
-
-def load_controlnet(
-    model: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-    *,
-    kind: str = "canny",
-):
-    """An SDXL ``ControlNetModel``; ``kind`` (canny/depth) picks the default model and the flag in messages."""
-    from diffusers import ControlNetModel
-
-    role = f"controlnet-{kind}"
-    if role not in ROLES:
-        raise ValueError(f"unknown ControlNet kind {kind!r}")
-    return _load_diffusers_model(ControlNetModel, model, role, "an SDXL ControlNet", dtype, device)
-
-
-def load_depth(
-    model: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-):
-    """``(DPTForDepthEstimation, image processor)`` of a depth model such as DPT-Hybrid MiDaS."""
-    from transformers import AutoImageProcessor, DPTForDepthEstimation
-
-    return _load_with_processor(DPTForDepthEstimation, AutoImageProcessor, model, "depth",
-                                "a DPT depth estimator", dtype, device)
-
-
-def load_clip(
-    model: str | os.PathLike[str] | ModelLocation | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-):
-    """``(CLIPModel, CLIPProcessor)`` for ranking reference images against the prompt."""
-    from transformers import AutoProcessor, CLIPModel
-
-    return _load_with_processor(CLIPModel, AutoProcessor, model, "clip", "a CLIP model", dtype, device)
-
-
-def _load_with_processor(model_cls, processor_cls, model, role: str, what: str, dtype, device: str):
-    """A transformers model in eval mode without gradients, and the processor saved beside it."""
-    import torch
-
-    loc = _location(model, role)
-    try:
-        net = model_cls.from_pretrained(loc.path, dtype=dtype or torch.float32, use_safetensors=True)
-        processor = processor_cls.from_pretrained(loc.path)
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, what, loc) from exc
-    return net.to(device).eval().requires_grad_(False), processor
-
-
-@contextlib.contextmanager
-def _quiet_diffusers():
-    from diffusers.utils import logging as dlogging
-
-    level = dlogging.get_verbosity()
-    dlogging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        dlogging.set_verbosity(level)
-
-
-def load_sdxl_pipeline(
-    base: str | os.PathLike[str] | ModelLocation | None = None,
-    vae: str | os.PathLike[str] | ModelLocation | Any | None = None,
-    dtype: torch.dtype | None = None,
-    device: str = "cpu",
-    *,
-    low_memory: bool = False,
-    lora: str | os.PathLike[str] | ModelLocation | None = None,
-    lora_scale: float = 1.0,
-    **components: Any,
-):
-    """A ``StableDiffusionXLPipeline`` for sampling reference images.
-
-    ``vae`` is TAESD-XL by default (as in the official code; the base's own VAE is not downloaded); pass an
-    ``AutoencoderKL``/``AutoencoderTiny`` instance or a folder to use another. Already-loaded models can be
-    shared through ``components`` (``unet=…``, ``text_encoder=…``) so that the optimiser and the sampler do
-    not hold two copies. ``low_memory`` keeps each model on the CPU until it runs (model CPU offload).
-    """
-    import torch
-    from diffusers import StableDiffusionXLPipeline
-
-    loc = _location(base, "base")
-    dtype = dtype or torch.float32
-    if vae is None or isinstance(vae, (str, os.PathLike, ModelLocation)):
-        vae = load_taesd(vae, dtype=dtype)
-    if "unet" not in components:
-        components["unet"] = load_unet(loc, dtype=dtype)
-    if "text_encoder" not in components or "text_encoder_2" not in components:
-        text = load_sdxl_text(loc, dtype=dtype)
-        components.setdefault("text_encoder", text.text_encoder)
-        components.setdefault("text_encoder_2", text.text_encoder_2)
-    try:
-        with _quiet_diffusers():  # it warns that TAESD is not an AutoencoderKL, which is intended
-            pipe = StableDiffusionXLPipeline.from_pretrained(
-                loc.path, vae=vae, dtype=dtype, use_safetensors=True, **components
-            )
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "an SDXL pipeline", loc) from exc
-    if lora is not None:
-        apply_lora(pipe, lora, lora_scale)
-    if low_memory and device != "cpu":
-        pipe.enable_model_cpu_offload(device=device)
-    else:
-        pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-# --------------------------------------------------------------------------------------------------------------
-# LoRA
-# --------------------------------------------------------------------------------------------------------------
-
-
-def resolve_lora(
-    lora: str | os.PathLike[str] | ModelLocation,
-    *,
-    download: bool = True,
-    cache_dir: str | os.PathLike[str] | None = None,
-    reporter: Reporter | None = None,
-) -> Path:
-    """The one ``.safetensors`` file of a LoRA given as a file, a folder or a Hub id."""
-    loc = lora if isinstance(lora, ModelLocation) else None
-    if loc is None:
-        path = Path(os.fspath(lora)).expanduser()
-        if path.is_file():
-            if path.suffix != ".safetensors":
-                raise InputError(
-                    f"The LoRA '{path}' is not a .safetensors file; pixlcraft loads only safetensors weights."
-                )
-            return path.resolve()
-        loc = resolve_model(lora, "lora", download=download, cache_dir=cache_dir, reporter=reporter)
-    files = sorted(loc.path.glob("*.safetensors"))
-    preferred = [f for f in files if f.name == "pytorch_lora_weights.safetensors"]
-    if preferred:
-        return preferred[0]
-    if len(files) == 1:
-        return files[0]
-    names = ", ".join(f.name for f in files)
-    raise InputError(
-        f"The LoRA '{loc.label}' has several weight files ({names}); pass the one you want as a file path to --lora."
-    )
-
-
-def apply_lora(
-    pipeline: Any,
-    lora: str | os.PathLike[str] | ModelLocation,
-    scale: float = 1.0,
-    *,
-    adapter_name: str = "style",
-) -> None:
-    """Load a LoRA into an SDXL pipeline's UNet and text encoders with diffusers' ``load_lora_weights``.
-
-    The scale becomes the adapter weight (UNet and text encoders alike, as the official code's ``lora_scale``),
-    so the UNet is then called as usual: do not pass ``cross_attention_kwargs={"scale": …}`` on top, or the
-    scale would apply twice. Apply it before encoding the prompt, so that text-encoder LoRA layers count.
-    """
-    from diffusers.utils import USE_PEFT_BACKEND
-
-    if not USE_PEFT_BACKEND:
-        raise PixlcraftError(
-            "Using a LoRA needs the 'peft' package (and a recent 'transformers'), which is not installed. "
-            "Install it with: pip install peft"
-        )
-    path = resolve_lora(lora)
-    try:
-        pipeline.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"The LoRA '{path}' does not fit this SDXL base model: {type(exc).__name__}: {exc}") from exc
-    pipeline.set_adapters([adapter_name], adapter_weights=[float(scale)])
-
-
-def apply_lora_to_parts(
-    unet: Any,
-    text: SdxlText,
-    lora: str | os.PathLike[str] | ModelLocation,
-    scale: float = 1.0,
-    *,
-    adapter_name: str = "style",
-) -> None:
-    """:func:`apply_lora` for the optimiser, which holds a bare UNet and :class:`SdxlText` rather than a pipeline.
-
-    The models are wrapped in a pipeline object only to reuse diffusers' LoRA loading (key conversion for
-    Kohya/A1111 files, text-encoder layers); nothing is copied and the wrapper is dropped afterwards.
-    """
-    from diffusers import StableDiffusionXLPipeline
-
-    holder = StableDiffusionXLPipeline(
-        vae=None,
-        text_encoder=text.text_encoder,
-        text_encoder_2=text.text_encoder_2,
-        tokenizer=text.tokenizer,
-        tokenizer_2=text.tokenizer_2,
-        unet=unet,
-        scheduler=None,
-    )
-    apply_lora(holder, lora, scale, adapter_name=adapter_name)

@@ -76,7 +76,7 @@ def test_edge_control_image_is_three_equal_channels_in_unit_range():
 
 @pytest.fixture(scope="module")
 def tiny_depth(tiny_models):
-    from pixlcraft.models import load_depth
+    from pixlcraft.model_loading import load_depth
 
     return load_depth(str(tiny_models.depth))
 

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from pixlcraft import models  # noqa: E402
+from pixlcraft import model_loading, models  # noqa: E402
 from pixlcraft.convert import ConvertOptions, convert_photo  # noqa: E402
 from pixlcraft.errors import Cancelled, InputError  # noqa: E402
 from pixlcraft.imageio import photo_from_array  # noqa: E402
@@ -75,7 +75,10 @@ def reference_run(tiny_models):
     """
     stages = []
     with pytest.MonkeyPatch.context() as mp:
-        loads = {"unet": _Counter(mp, models, "load_unet"), "text": _Counter(mp, models, "load_sdxl_text")}
+        loads = {
+            "unet": _Counter(mp, model_loading, "load_unet"),
+            "text": _Counter(mp, model_loading, "load_sdxl_text"),
+        }
         result = generate(_request(tiny_models, steps=4), progress=lambda p: stages.append(p))
     return result, stages, {name: len(c.calls) for name, c in loads.items()}
 
@@ -210,7 +213,7 @@ def test_cancel_keeps_the_pattern_and_resume_finishes_like_an_uninterrupted_run(
     def no_clip(*args, **kwargs):
         raise AssertionError("CLIP must not be loaded when resuming")
 
-    monkeypatch.setattr(models, "load_clip", no_clip)
+    monkeypatch.setattr(model_loading, "load_clip", no_clip)
     stages = []
     resumed = generate(_request(tiny_models, steps=4, resume=path), progress=lambda p: stages.append(p.stage))
     assert "reference" not in stages

@@ -1,4 +1,4 @@
-"""The model store: finding folders and cached Hub snapshots, clear errors offline, and the real loaders."""
+"""The model store (finding folders and cached Hub snapshots, clear errors offline) and the real loaders."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tiny_models import build_tiny_taesd
 
-from pixlcraft import models
+from pixlcraft import model_loading, models
 from pixlcraft.errors import Cancelled, InputError, PixlcraftError
 from pixlcraft.jobs import CancelToken, Reporter
 from pixlcraft.models import ModelLocation, ModelMissingError
@@ -51,7 +51,8 @@ def _fake_hub_cache(cache: Path, repo_id: str, source: Path, commit: str = "a" *
 
 def test_importing_the_store_does_not_import_torch():
     code = (
-        "import sys, pixlcraft.models, pixlcraft.sdpixl, pixlcraft.sdpixl.conditions, pixlcraft.sdpixl.reference;"
+        "import sys, pixlcraft.models, pixlcraft.model_loading;"
+        "import pixlcraft.sdpixl, pixlcraft.sdpixl.conditions, pixlcraft.sdpixl.reference;"
         "heavy = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules];"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
@@ -100,7 +101,7 @@ def test_base_folder_without_model_index_says_so(tiny_models, tmp_path):
     (broken / "model_index.json").unlink()
     (broken / "text_encoder_2" / "model.safetensors").unlink()
     with pytest.raises(ModelMissingError) as err:
-        models.load_unet(str(broken))
+        model_loading.load_unet(str(broken))
     message = str(err.value)
     assert "model_index.json" in message
     assert "text_encoder_2/model.safetensors" in message
@@ -114,7 +115,7 @@ def test_folder_with_pickled_weights_only_is_refused(tiny_models, tmp_path):
     state = _saved_tensors(tiny_models.taesd / "diffusion_pytorch_model.safetensors")
     torch.save(state, pickled / "diffusion_pytorch_model.bin")
     with pytest.raises(ModelMissingError) as err:
-        models.load_taesd(str(pickled))
+        model_loading.load_taesd(str(pickled))
     message = str(err.value)
     assert "diffusion_pytorch_model.bin" in message and "safetensors" in message
     assert "--vae" in message
@@ -123,14 +124,14 @@ def test_folder_with_pickled_weights_only_is_refused(tiny_models, tmp_path):
 def test_folder_of_another_kind_of_model_is_refused(tiny_models, tmp_path):
     # Loading a ControlNet as TAESD would "work" with random layers; the store refuses it up front.
     with pytest.raises(ModelMissingError, match="AutoencoderTiny model .config.json describes a ControlNetModel"):
-        models.load_taesd(str(tiny_models.controlnet_canny))
+        model_loading.load_taesd(str(tiny_models.controlnet_canny))
     with pytest.raises(ModelMissingError, match="describes a dpt"):
         models.resolve_model(str(tiny_models.depth), "clip")
     broken = tmp_path / "cn"
     shutil.copytree(tiny_models.controlnet_canny, broken)
     (broken / "config.json").write_text("{ not json")
     with pytest.raises(ModelMissingError, match="not valid JSON"):
-        models.load_controlnet(str(broken))
+        model_loading.load_controlnet(str(broken))
 
 
 def test_name_for_another_role_is_refused():
@@ -175,7 +176,7 @@ def test_cached_snapshot_is_found_and_loads(tiny_models, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     loc = models.resolve_model("taesdxl", "vae")
     assert (loc.path, loc.source, loc.repo_id) == (snapshot, "cache", "madebyollin/taesdxl")
-    vae = models.load_taesd(loc)
+    vae = model_loading.load_taesd(loc)
     saved = _saved_tensors(tiny_models.taesd / "diffusion_pytorch_model.safetensors")
     for name, tensor in vae.state_dict().items():
         assert torch.equal(tensor, saved[name]), name
@@ -218,7 +219,7 @@ def test_model_status_lists_installed_models_with_sizes(tiny_models, tmp_path):
 def test_download_progress_hook_reports_bytes_and_honours_cancel():
     events = []
     token = CancelToken()
-    bar_class = models._progress_bar_class(Reporter(events.append, token), "TAESD-XL")
+    bar_class = models.progress_bar_class(Reporter(events.append, token), "TAESD-XL")
     # The keyword arguments huggingface_hub passes to its byte bars.
     bar = bar_class(desc="Reconstructing", total=2_000_000, initial=0, unit="B", unit_scale=True)
     bar.update(500_000)
@@ -245,7 +246,7 @@ def test_download_progress_hook_reports_bytes_and_honours_cancel():
 def test_unet_loads_saved_weights(tiny_models):
     from diffusers import UNet2DConditionModel
 
-    unet = models.load_unet(str(tiny_models.base))
+    unet = model_loading.load_unet(str(tiny_models.base))
     assert isinstance(unet, UNet2DConditionModel)
     assert unet.config.addition_embed_type == "text_time"
     assert not any(p.requires_grad for p in unet.parameters())
@@ -269,18 +270,18 @@ def test_fp16_copy_is_chosen_for_half_precision_and_upcast_otherwise(tmp_path):
     half = _saved_tensors(folder / "diffusion_pytorch_model.fp16.safetensors")
 
     name = "encoder.layers.0.weight"
-    assert torch.equal(models.load_taesd(str(folder)).state_dict()[name], full[name])
-    assert torch.equal(models.load_taesd(str(folder), dtype=torch.float16).state_dict()[name], half[name])
+    assert torch.equal(model_loading.load_taesd(str(folder)).state_dict()[name], full[name])
+    assert torch.equal(model_loading.load_taesd(str(folder), dtype=torch.float16).state_dict()[name], half[name])
     # With only the fp16 copy present, fp32 compute up-casts it.
     (folder / "diffusion_pytorch_model.safetensors").unlink()
-    upcast = models.load_taesd(str(folder), dtype=torch.float32).state_dict()[name]
+    upcast = model_loading.load_taesd(str(folder), dtype=torch.float32).state_dict()[name]
     assert upcast.dtype == torch.float32 and torch.equal(upcast, half[name].float())
 
 
 def test_scheduler_is_ddpm_with_the_base_noise_schedule(tiny_models):
     from diffusers import DDPMScheduler, EulerDiscreteScheduler
 
-    scheduler = models.load_scheduler(str(tiny_models.base))
+    scheduler = model_loading.load_scheduler(str(tiny_models.base))
     assert isinstance(scheduler, DDPMScheduler)
     assert scheduler.config.num_train_timesteps == 1000
     betas = torch.linspace(0.00085**0.5, 0.012**0.5, 1000, dtype=torch.float32) ** 2
@@ -290,8 +291,8 @@ def test_scheduler_is_ddpm_with_the_base_noise_schedule(tiny_models):
 
 
 def test_text_encoding_matches_the_sdxl_pipeline(tiny_models):
-    text = models.load_sdxl_text(str(tiny_models.base))
-    pipe = models.load_sdxl_pipeline(
+    text = model_loading.load_sdxl_text(str(tiny_models.base))
+    pipe = model_loading.load_sdxl_pipeline(
         str(tiny_models.base), vae=str(tiny_models.taesd), text_encoder=text.text_encoder,
         text_encoder_2=text.text_encoder_2,
     )
@@ -310,10 +311,10 @@ def test_text_encoding_matches_the_sdxl_pipeline(tiny_models):
 
 
 def test_controlnets_taesd_and_unet_fit_together(tiny_models):
-    unet = models.load_unet(str(tiny_models.base))
-    canny = models.load_controlnet(str(tiny_models.controlnet_canny), kind="canny")
-    depth = models.load_controlnet(str(tiny_models.controlnet_depth), kind="depth")
-    taesd = models.load_taesd(str(tiny_models.taesd))
+    unet = model_loading.load_unet(str(tiny_models.base))
+    canny = model_loading.load_controlnet(str(tiny_models.controlnet_canny), kind="canny")
+    depth = model_loading.load_controlnet(str(tiny_models.controlnet_depth), kind="depth")
+    taesd = model_loading.load_taesd(str(tiny_models.taesd))
     assert taesd.config.scaling_factor == 1.0 and taesd.config.latent_channels == 4
     cond_in = [net.controlnet_cond_embedding.conv_in.weight for net in (canny, depth)]
     assert not torch.equal(*cond_in)
@@ -336,14 +337,14 @@ def test_controlnets_taesd_and_unet_fit_together(tiny_models):
 def test_depth_and_clip_load_with_their_processors(tiny_models):
     from transformers import CLIPModel, DPTForDepthEstimation
 
-    depth, depth_processor = models.load_depth(str(tiny_models.depth))
+    depth, depth_processor = model_loading.load_depth(str(tiny_models.depth))
     assert isinstance(depth, DPTForDepthEstimation)
     assert depth_processor.size == {"height": 32, "width": 32}
     saved = _saved_tensors(tiny_models.depth / "model.safetensors")
     state = depth.state_dict()
     assert all(torch.equal(state[k], saved[k]) for k in saved)
 
-    clip, clip_processor = models.load_clip(str(tiny_models.clip))
+    clip, clip_processor = model_loading.load_clip(str(tiny_models.clip))
     assert isinstance(clip, CLIPModel)
     ids = clip_processor(text=["the rose"], return_tensors="pt").input_ids[0].tolist()
     vocab_size = clip.config.text_config.vocab_size
@@ -371,7 +372,7 @@ def test_pipeline_samples_at_a_tiny_size_from_an_fp16_only_base(tiny_models, tmp
     base = _as_default_download(tiny_models.base, tmp_path / "base")
     assert not list(base.glob("*/*[!6].safetensors")) and not (base / "vae").exists()
     assert models.check_folder(base, "base") == []
-    pipe = models.load_sdxl_pipeline(str(base), vae=str(tiny_models.taesd))
+    pipe = model_loading.load_sdxl_pipeline(str(base), vae=str(tiny_models.taesd))
     assert isinstance(pipe, StableDiffusionXLPipeline) and isinstance(pipe.vae, AutoencoderTiny)
     assert pipe.unet.dtype == torch.float32  # up-cast from the fp16 copy for CPU compute
     saved = _saved_tensors(base / "unet" / "diffusion_pytorch_model.fp16.safetensors")
@@ -388,18 +389,18 @@ def test_pipeline_samples_at_a_tiny_size_from_an_fp16_only_base(tiny_models, tmp
 
 
 def test_lora_file_resolution(tiny_models, tmp_path):
-    assert models.resolve_lora(str(tiny_models.lora)).name == "pytorch_lora_weights.safetensors"
+    assert model_loading.resolve_lora(str(tiny_models.lora)).name == "pytorch_lora_weights.safetensors"
     two = tmp_path / "two"
     two.mkdir()
     for name in ("style_a.safetensors", "style_b.safetensors"):
         shutil.copy(tiny_models.lora / "pytorch_lora_weights.safetensors", two / name)
     with pytest.raises(InputError, match="style_a.safetensors, style_b.safetensors"):
-        models.resolve_lora(str(two))
-    assert models.resolve_lora(str(two / "style_b.safetensors")) == (two / "style_b.safetensors").resolve()
+        model_loading.resolve_lora(str(two))
+    assert model_loading.resolve_lora(str(two / "style_b.safetensors")) == (two / "style_b.safetensors").resolve()
     pickled = tmp_path / "style.ckpt"
     pickled.write_bytes(b"not really")
     with pytest.raises(InputError, match="safetensors"):
-        models.resolve_lora(str(pickled))
+        model_loading.resolve_lora(str(pickled))
 
 
 def _peft_installed() -> bool:
@@ -410,14 +411,14 @@ def _peft_installed() -> bool:
 
 @pytest.mark.skipif("_peft_installed()", reason="peft is installed; the LoRA itself is tested below")
 def test_lora_without_peft_says_what_to_install(tiny_models):
-    pipe = models.load_sdxl_pipeline(str(tiny_models.base), vae=str(tiny_models.taesd))
+    pipe = model_loading.load_sdxl_pipeline(str(tiny_models.base), vae=str(tiny_models.taesd))
     with pytest.raises(PixlcraftError, match="pip install peft"):
-        models.apply_lora(pipe, str(tiny_models.lora), 0.8)
+        model_loading.apply_lora(pipe, str(tiny_models.lora), 0.8)
 
 
 @pytest.mark.skipif("not _peft_installed()", reason="LoRA loading needs the optional 'peft' package")
 def test_lora_changes_the_unet_by_its_scale(tiny_models):
-    pipe = models.load_sdxl_pipeline(str(tiny_models.base), vae=str(tiny_models.taesd))
+    pipe = model_loading.load_sdxl_pipeline(str(tiny_models.base), vae=str(tiny_models.taesd))
     latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
     embeds = torch.randn(1, 77, 64, generator=torch.Generator().manual_seed(2))
     added = {"text_embeds": torch.zeros(1, 32), "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]])}
@@ -427,7 +428,7 @@ def test_lora_changes_the_unet_by_its_scale(tiny_models):
             return pipe.unet(latents, 10, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
 
     before = eps()
-    models.apply_lora(pipe, str(tiny_models.lora), 1.0)
+    model_loading.apply_lora(pipe, str(tiny_models.lora), 1.0)
     full = eps()
     pipe.set_adapters(["style"], adapter_weights=[0.0])
     off = eps()
@@ -441,16 +442,18 @@ def test_lora_changes_the_unet_by_its_scale(tiny_models):
 @pytest.mark.skipif("not _peft_installed()", reason="LoRA loading needs the optional 'peft' package")
 def test_lora_on_bare_parts_matches_the_pipeline(tiny_models):
     base = str(tiny_models.base)
-    unet, text = models.load_unet(base), models.load_sdxl_text(base)
-    pipe = models.load_sdxl_pipeline(base, vae=str(tiny_models.taesd), lora=str(tiny_models.lora), lora_scale=0.6)
-    models.apply_lora_to_parts(unet, text, str(tiny_models.lora), 0.6)
+    unet, text = model_loading.load_unet(base), model_loading.load_sdxl_text(base)
+    pipe = model_loading.load_sdxl_pipeline(
+        base, vae=str(tiny_models.taesd), lora=str(tiny_models.lora), lora_scale=0.6
+    )
+    model_loading.apply_lora_to_parts(unet, text, str(tiny_models.lora), 0.6)
     latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
     embeds = torch.randn(1, 77, 64, generator=torch.Generator().manual_seed(2))
     added = {"text_embeds": torch.zeros(1, 32), "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]])}
     with torch.no_grad():
         bare = unet(latents, 10, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
         piped = pipe.unet(latents, 10, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
-        plain = models.load_unet(base)(latents, 10, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
+        plain = model_loading.load_unet(base)(latents, 10, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
     torch.testing.assert_close(bare, piped)
     assert not torch.allclose(bare, plain)
 

@@ -20,7 +20,7 @@ SIZE = dict(width=32, height=32)
 
 @pytest.fixture(scope="module")
 def tiny_sampler(tiny_models):
-    from pixlcraft.models import load_clip, load_sdxl_pipeline
+    from pixlcraft.model_loading import load_clip, load_sdxl_pipeline
 
     pipe = load_sdxl_pipeline(str(tiny_models.base), vae=str(tiny_models.taesd))
     clip, processor = load_clip(str(tiny_models.clip))

@@ -626,7 +626,8 @@ class _Job:
 
     def resolve_models(self) -> None:
         """Find every model's files (downloading if allowed) before loading any of them."""
-        from ..models import ROLES, ModelMissingError, resolve_lora, resolve_model
+        from ..model_loading import resolve_lora
+        from ..models import ROLES, ModelMissingError, resolve_model
 
         r, rep = self.request, self.reporter
         wanted: list[tuple[str, Any]] = [("base", r.base_model), ("vae", r.vae)]
@@ -660,7 +661,7 @@ class _Job:
         self.to_load = 4 + (1 if self._needs_clip() else 0) + (3 if self._needs_controls() else 0)
 
     def load_base(self) -> None:
-        from ..models import load_scheduler, load_sdxl_text, load_taesd, load_unet
+        from ..model_loading import load_scheduler, load_sdxl_text, load_taesd, load_unet
 
         p, loc = self.plan, self.locations
         self._loading("SDXL UNet")
@@ -676,7 +677,7 @@ class _Job:
     # 3 ---------------------------------------------------------------------------------------------------------
 
     def encode_prompt(self) -> None:
-        from ..models import apply_lora_to_parts
+        from ..model_loading import apply_lora_to_parts
 
         if self.lora_path is not None:
             apply_lora_to_parts(self.unet, self.text, self.lora_path, float(self.request.lora_scale))
@@ -709,7 +710,7 @@ class _Job:
 
     def sample_reference(self) -> None:
         """Draw reference pictures with SDXL, sharing the loaded UNet, text encoders and TAESD."""
-        from ..models import load_clip, load_sdxl_pipeline
+        from ..model_loading import load_clip, load_sdxl_pipeline
         from .reference import sample_reference
 
         p, r = self.plan, self.request
@@ -741,7 +742,7 @@ class _Job:
 
     def compute_conditions(self) -> None:
         """Canny edges and a DPT depth map of the source, at the canvas size, and the two ControlNets."""
-        from ..models import load_controlnet, load_depth
+        from ..model_loading import load_controlnet, load_depth
         from .conditions import canny_edges, control_image_from_edges, depth_control_image, estimate_depth
 
         p, loc = self.plan, self.locations

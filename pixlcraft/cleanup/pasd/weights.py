@@ -7,7 +7,7 @@ are loaded as they are: PixlCraft builds the architecture its own modules descri
 match it exactly — every tensor used, none missing, none left over, every shape equal. A near miss (another
 variant, an RRDB checkpoint, a plain SD UNet) then fails loudly instead of running with random layers.
 
-About ``.bin`` files: the model store (:mod:`pixlcraft.models`) opens only ``.safetensors``, because unpickling
+About ``.bin`` files: the model loaders (:mod:`pixlcraft.model_loading`) open only ``.safetensors``, because unpickling
 a downloaded file can run code. The PASD checkpoints were written in 2023 by the training script's
 ``save_pretrained`` (PASD requires diffusers ≥ 0.18), and diffusers wrote the pickled
 ``diffusion_pytorch_model.bin`` by default until 0.20 (August 2023), so the released folders may hold ``.bin``
@@ -30,18 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
 from ...jobs import Reporter
+from ...model_loading import LOAD_ERRORS, load_error, quiet_diffusers, weights_variant
 from ...models import (
-    _HUB_ID,
-    _LOAD_ERRORS,
+    HUB_ID,
     ModelLocation,
     ModelMissingError,
-    _cached_snapshots,
-    _load_error,
-    _progress_bar_class,
-    _quiet_diffusers,
-    _variant,
+    cached_snapshots,
     hub_offline,
     model_cache_dir,
+    progress_bar_class,
     resolve_model,
 )
 
@@ -124,7 +121,7 @@ def resolve_pasd(
     sub = SUBFOLDERS[variant]
     text = os.fspath(model) if model is not None else PASD_REPO
     local = Path(text).expanduser()
-    if local.exists() or not _HUB_ID.match(text):
+    if local.exists() or not HUB_ID.match(text):
         if not local.exists():
             raise ModelMissingError(
                 f"The PASD folder '{text}' does not exist. Pass --pasd-model a folder holding unet/ and "
@@ -141,7 +138,7 @@ def resolve_pasd(
         )
 
     cache = model_cache_dir(cache_dir)
-    for snapshot in _cached_snapshots(cache, text, None):
+    for snapshot in cached_snapshots(cache, text, None):
         found = _complete_variant_folder(snapshot, sub)
         if found is not None:
             return found
@@ -185,7 +182,7 @@ def _download(repo_id: str, variant: str, cache: Path, reporter: Reporter | None
             repo_id,
             cache_dir=str(cache),
             allow_patterns=patterns,
-            tqdm_class=_progress_bar_class(reporter, f"PASD {variant} weights"),
+            tqdm_class=progress_bar_class(reporter, f"PASD {variant} weights"),
         )
     except Exception as exc:  # network, authentication, missing repository …
         raise ModelMissingError(
@@ -273,7 +270,7 @@ def load_strictly(model: torch.nn.Module, state: dict[str, torch.Tensor], where:
 def _build_on_meta(factory):
     import torch
 
-    with _quiet_diffusers(), torch.device("meta"):
+    with quiet_diffusers(), torch.device("meta"):
         return factory()
 
 
@@ -312,7 +309,7 @@ def load_controlnet(folder: Path, dtype: torch.dtype | None = None, device: str 
 
 
 def _placed(model, device: str, dtype):
-    with _quiet_diffusers():  # diffusers warns about fp32-only modules even when a model has none
+    with quiet_diffusers():  # diffusers warns about fp32-only modules even when a model has none
         model = model.to(device=device, dtype=dtype)
     return model.eval().requires_grad_(False)
 
@@ -348,13 +345,13 @@ def load_base(
     loc = base if isinstance(base, ModelLocation) else resolve_model(base, "sd15-base", reporter=reporter)
     dtype = dtype or torch.float32
     try:
-        with _quiet_diffusers():
+        with quiet_diffusers():
             vae = AutoencoderKL.from_pretrained(
                 loc.path,
                 subfolder="vae",
                 dtype=dtype,
                 use_safetensors=True,
-                variant=_variant(loc.path / "vae", "diffusion_pytorch_model", dtype),
+                variant=weights_variant(loc.path / "vae", "diffusion_pytorch_model", dtype),
             )
             scheduler = UniPCMultistepScheduler.from_pretrained(
                 loc.path, subfolder="scheduler", timestep_spacing="linspace"
@@ -364,11 +361,11 @@ def load_base(
             subfolder="text_encoder",
             dtype=dtype,
             use_safetensors=True,
-            variant=_variant(loc.path / "text_encoder", "model", dtype),
+            variant=weights_variant(loc.path / "text_encoder", "model", dtype),
         )
         tokenizer = CLIPTokenizer.from_pretrained(loc.path, subfolder="tokenizer")
-    except _LOAD_ERRORS as exc:
-        raise _load_error(exc, "Stable Diffusion 1.5 parts", loc) from exc
+    except LOAD_ERRORS as exc:
+        raise load_error(exc, "Stable Diffusion 1.5 parts", loc) from exc
     return BaseParts(
         vae=vae.to(device).eval().requires_grad_(False),
         text_encoder=text_encoder.to(device).eval().requires_grad_(False),
