@@ -116,7 +116,8 @@ def _resave(args: argparse.Namespace) -> int:
     given += ["--no-cleanup"] if args.no_cleanup else []
     given += ["--cleanup-first"] if args.cleanup_first else []
     if given:
-        raise InputError(f"{', '.join(given)} only apply to photos; '{args.input}' is already a pattern.")
+        verb = "applies" if len(given) == 1 else "apply"
+        raise InputError(f"{', '.join(given)} only {verb} to photos; '{args.input}' is already a pattern.")
     pattern = load_pattern(args.input)
     if args.title:
         pattern.metadata["title"] = args.title
