@@ -4,4 +4,4 @@ Importing the package is cheap on purpose: torch, diffusers and Qt are imported 
 need them, so the command line and the classic converter start fast.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

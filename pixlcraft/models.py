@@ -432,8 +432,10 @@ def model_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
             return Path(os.environ[var]).expanduser()
     if os.environ.get("HF_HOME"):
         return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    from huggingface_hub import constants
-
+    try:
+        from huggingface_hub import constants
+    except ImportError:  # the installed app before its AI add-on: the Hub's documented default
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "huggingface" / "hub"
     return Path(constants.HF_HUB_CACHE).expanduser()
 
 

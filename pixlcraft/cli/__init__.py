@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..runtime import prepare
+
+    prepare()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

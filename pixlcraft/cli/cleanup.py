@@ -91,7 +91,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cleanup import cleanup, default_method, describe_methods, get_method
+    from ..cleanup import cleanup, describe_methods, get_method
     from ..imageio import load_photo
 
     if args.list:
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.input or not args.output:
         raise InputError("give a photo and an output file: pixlcraft cleanup PHOTO -o CLEAN.png")
     check_output(args.output, OUTPUT_SUFFIXES)
-    method = get_method(default_method() if args.method in (None, "auto") else args.method)
+    method = get_method(_automatic() if args.method in (None, "auto") else args.method)
     options = _given_options(args, method, "")
     method.resolve_options(options)  # a typo fails now, not after loading the photo
     photo = load_photo(args.input)
@@ -118,6 +118,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.output}: {result.width}×{result.height} pixels from {photo.width}×{photo.height}, "
           f"{method.name} clean-up in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _automatic() -> str:
+    """The automatic method; when it is not the preferred one, one line on stderr says which and why."""
+    import sys
+
+    from ..cleanup import automatic_choice
+
+    name, note = automatic_choice()
+    if note:
+        print(f"pixlcraft: note: {note}", file=sys.stderr)
+    return name
 
 
 def save_photo(photo, path: str) -> None:
@@ -178,14 +190,14 @@ def apply_cleanup(
     When ``args.crop`` is set the photo is cropped *before* cleaning (less work, and the size is computed for
     the crop); the returned photo is that crop, so **the caller must not crop it again** (pass ``crop=None``).
     """
-    from ..cleanup import cleanup, default_method, get_method, long_side_for_pattern
+    from ..cleanup import cleanup, get_method, long_side_for_pattern
     from ..imageio import Photo
     from ..sizing import parse_crop, target_cells
 
     choice = getattr(args, "cleanup_first", None)
     if not choice:
         return photo
-    method = get_method(default_method() if choice == "auto" else choice)
+    method = get_method(_automatic() if choice == "auto" else choice)
     options = _given_options(args, method, "cleanup-")
     crop_text = getattr(args, "crop", None)
     if crop_text:

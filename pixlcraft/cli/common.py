@@ -46,6 +46,8 @@ class ProgressBar:
         if p.info:
             self._bar.set_postfix({k: v for k, v in p.info.items() if isinstance(v, int | float | str)},
                                   refresh=False)
+        elif p.message:
+            self._bar.set_postfix_str(p.message, refresh=False)
         # update() (not refresh()) so tqdm's delay holds: nothing is drawn for work shorter than a second
         self._bar.update(p.done - self._bar.n)
 

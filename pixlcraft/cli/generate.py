@@ -142,8 +142,11 @@ def _state_path(output: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..addon import require_engine
     from ..errors import Cancelled, InputError
     from ..pattern import save_pattern
+
+    require_engine()  # before anything imports torch: a clear "how to install it", not an ImportError
     from ..sdpixl.pipeline import GenerateRequest, generate, save_state
 
     # 1. everything that can be checked without torch

@@ -56,10 +56,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
+    from ..addon import require_engine
     from ..errors import InputError
     from ..jobs import Reporter
     from ..models import MODELS, ModelMissingError, download_model, hub_offline, model_cache_dir
 
+    require_engine()  # downloads go through huggingface_hub, part of the AI engine
     names = list(MODELS) if args.names == ["all"] else args.names
     if "all" in names:
         raise InputError("'all' downloads every model; give it alone, not with other names.")

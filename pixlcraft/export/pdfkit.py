@@ -44,7 +44,6 @@ SYMBOL_FONT = FONT
 when text and symbols pass 256 glyphs it opens a further subset, which :class:`GlyphWriter` follows)."""
 
 _FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
-_REPO_FONTS = Path(__file__).resolve().parents[2] / "resources" / "fonts"
 
 MARGIN = 30.0
 HEADER_H = 30.0
@@ -57,18 +56,12 @@ GREY = (0.45, 0.45, 0.45)
 
 def font_path(filename: str) -> Path:
     """A bundled font file, from the installed package or from a source checkout."""
-    try:
-        from importlib.resources import files
+    from ..runtime import resource
 
-        p = files("pixlcraft._resources").joinpath("fonts", filename)
-        if p.is_file():
-            return Path(str(p))
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        pass
-    p = _REPO_FONTS / filename
+    p = resource("pixlcraft._resources", "fonts", filename)
     if not p.is_file():
         raise InputError(f"the bundled font {filename} is missing; reinstall PixlCraft.")
-    return p
+    return Path(str(p))
 
 
 @cache

@@ -411,19 +411,6 @@ def _source(p: QPainter) -> None:
     p.drawEllipse(QPointF(44, 22), 4, 4)
 
 
-def _logo(p: QPainter) -> None:
-    colours = ("#c0392b", "#f39c12", "#27ae60", "#2980b9")
-    p.setPen(Qt.PenStyle.NoPen)
-    for i, colour in enumerate(colours):
-        x, y = (i % 2) * 30 + 3, (i // 2) * 30 + 3
-        p.setBrush(QColor(colour))
-        p.drawRoundedRect(QRectF(x, y, 28, 28), 6, 6)
-    p.setBrush(QColor(255, 255, 255, 230))
-    for i in range(4):
-        x, y = (i % 2) * 30 + 17, (i // 2) * 30 + 17
-        p.drawEllipse(QPointF(x, y), 6, 6)
-
-
 _DRAW: dict[str, Callable[[QPainter], None]] = {
     "open": _open,
     "save": _save,
@@ -440,5 +427,4 @@ _DRAW: dict[str, Callable[[QPainter], None]] = {
     "grid": _grid,
     "symbols": _symbols,
     "source": _source,
-    "logo": _logo,
 }

@@ -11,6 +11,7 @@ torch, and the core's heavier parts (OpenCV, numba) load with the first pattern.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -70,6 +71,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--open", dest="open_file", metavar="FILE", help="a photo or pattern to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window and exit")
     parser.add_argument("--size", default="1440x900", metavar="WxH", help="window size for --screenshot")
+    parser.add_argument("--check-system", action="store_true",
+                        help="say whether the system libraries the window and Real-ESRGAN need are installed")
     return parser.parse_args(list(argv))
 
 
@@ -124,11 +127,65 @@ def take_screenshot(window, path: str | Path) -> Path:
     return out
 
 
+def run() -> int:
+    """The installed ``pixlcraft-app`` entry point (``main.py`` calls it too)."""
+    return main()
+
+
+def qt_folder() -> Path | None:
+    """The Qt folder (lib/, plugins/) of the installed PySide6, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "Qt"
+
+
+def _check_system_libraries() -> str:
+    """"" when Qt can load its platform plugin here, else a message naming the packages to install."""
+    from .. import syslibs
+
+    missing = syslibs.missing_for_window(qt_folder())
+    return syslibs.window_message(missing) if missing else ""
+
+
+def _exit_after_first_paint(window) -> None:
+    """PIXLCRAFT_STARTUP_PROBE: print when the window first paints, then quit (the start-up benchmark of
+    the installed app, which cannot be patched from outside)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Probe(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                loaded = {n: n in sys.modules for n in ("torch", "numba", "cv2", "diffusers", "pixlcraft.convert")}
+                print(json.dumps({"painted": time.time(), "cpu": time.process_time(), "loaded": loaded}),
+                      flush=True)
+                os._exit(0)
+            return False
+
+    window._startup_probe = Probe(window)
+    window.installEventFilter(window._startup_probe)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from .. import runtime
+
+    runtime.prepare()
+    if args.check_system:
+        from .. import syslibs
+
+        text, ok = syslibs.report(qt_folder())
+        print(text)
+        return 0 if ok else 1
     if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
             and sys.platform.startswith("linux"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    problem = _check_system_libraries()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     app = create_application()
     from . import errors
     from .main_window import MainWindow
@@ -162,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if failures else 0
 
     _install_excepthook()
+    if os.environ.get("PIXLCRAFT_STARTUP_PROBE"):
+        _exit_after_first_paint(window)
     window.show()
     if to_open:
         window.open_path(to_open)

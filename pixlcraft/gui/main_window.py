@@ -18,14 +18,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
 
-from .. import __version__
 from ..autosave import Autosaver, find_recoverable
 from ..palette import PaletteEntry
 from ..pattern import EMPTY, Pattern
 from ..recent import RecentFiles
 from ..settings import Settings, load_settings
 from . import errors
-from .actions import ActionRegistry, make_icon
+from .actions import ActionRegistry
+from .app_icon import app_icon
 from .bridge import JobRunner
 from .document import Document
 from .legend import Legend, cell_word
@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         use_model_folder(settings)
         self.setWindowTitle("PixlCraft")
-        self.setWindowIcon(make_icon("logo"))
+        self.setWindowIcon(app_icon())
         self.resize(1440, 900)
         self.setAcceptDrops(True)
 
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.progress.cancelRequested.connect(self.jobs.cancel)
         self.probe.finished.connect(self.source_panel.set_ai_info)
         self.probe.error.connect(lambda _e: self.source_panel.set_ai_info(
-            {"installed": 0, "total": 0, "device": "unavailable"}))
+            {"installed": 0, "total": 0, "device": "unavailable", "engine": False}))
         self.source_panel.makeRequested.connect(self.make)
         self.source_panel.openRequested.connect(self.open_dialog)
         self.source_panel.fileChosen.connect(self.open_path)
@@ -227,10 +227,18 @@ class MainWindow(QMainWindow):
                                saved=False)
 
     def _job_failed(self, error: BaseException) -> None:
+        from ..addon import AddonMissingError
         from ..models import ModelMissingError  # cheap: the model store imports torch only when loading
 
         self._after_job = None
         self.progress.finish()
+        if isinstance(error, AddonMissingError):
+            if errors.ask_yes_no(self, "Install the AI engine?",
+                                 "AI generation needs the AI engine (PyTorch and Stable Diffusion's libraries), "
+                                 "a one-time download that PixlCraft installs for you. Open the AI models "
+                                 "window to install it now?", "Open AI Models…", "Not now"):
+                self.open_model_manager()
+            return
         if isinstance(error, ModelMissingError):
             message = errors.describe(error)
             message.title = "AI models needed"
@@ -309,7 +317,7 @@ class MainWindow(QMainWindow):
         stats = made.stats
         if stats:
             self.statusBar().showMessage(
-                f"Made a {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
+                f"Made the {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
                 f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}", 10000)
 
     def close_pattern(self) -> None:
@@ -480,10 +488,12 @@ class MainWindow(QMainWindow):
         if not self.probe.busy:
             self.probe.start(probe_ai)
 
-    def about(self) -> None:
-        errors.show_info(self, "About PixlCraft",
-                         f"PixlCraft {__version__}\n\nTurn a photo or a prompt into a cross-stitch, fuse-bead or "
-                         "brick-mosaic pattern in real thread, bead and brick colours.")
+    def about(self):
+        from .about_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        return dialog
 
     # ------------------------------------------------------------------------------------------- recent files
 

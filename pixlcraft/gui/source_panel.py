@@ -202,6 +202,9 @@ def ai_available() -> bool:
 def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> MadePattern:
     """Run SD-πXL for the request (imports torch now, on the worker thread)."""
+    from ..addon import require_engine
+
+    require_engine()
     from ..sdpixl.pipeline import GenerateRequest, generate
 
     if not request.prompt.strip():
@@ -241,15 +244,17 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
 
 def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """Which models are installed and which device would run (imports torch: run it on a worker)."""
+    from ..addon import detect_accelerator, engine_available
     from ..models import model_status, pick_device
 
     rows = model_status()
     installed = sum(1 for r in rows if r.installed)
+    engine = engine_available()
     try:
-        device = pick_device("auto")
+        device = pick_device("auto") if engine else detect_accelerator()
     except Exception:  # noqa: BLE001 - a broken torch install must not break the panel
         device = "unavailable"
-    return {"installed": installed, "total": len(rows), "device": device}
+    return {"installed": installed, "total": len(rows), "device": device, "engine": engine}
 
 
 def ai_estimate_text(device: str, steps: int = _AI_STEPS) -> str:
@@ -704,6 +709,10 @@ class SourcePanel(QWidget):
             self.aiProbeRequested.emit()
             return
         info = self._ai_info
+        if not info.get("engine"):
+            self._set_ai_status("The AI engine is not installed yet: Pattern ▸ AI Models… installs it (a one-time "
+                                "download). The classic method needs none of it.")
+            return
         models = f"{info['installed']} of {info['total']} models installed"
         if info["installed"] < info["total"]:
             models += " (missing ones download on first use, about 10 GB)"

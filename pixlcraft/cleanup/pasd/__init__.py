@@ -58,11 +58,14 @@ class PasdMethod(CleanupMethod):
         self._loaded: tuple[tuple[Any, ...], Any] | None = None
 
     def available(self) -> tuple[bool, str]:
+        from ...addon import activate
+
+        activate()
         missing = [name for name in _NEEDED if importlib.util.find_spec(name) is None]
         if missing:
             return False, (
-                f"PASD needs the Python packages {', '.join(missing)}; install them with "
-                f"`pip install {' '.join(missing)}`."
+                f"PASD needs the AI engine ({', '.join(missing)} missing); install it with "
+                "`pixlcraft addon install` (or, from source, `pip install -e .[ai]`)."
             )
         return True, ""
 
