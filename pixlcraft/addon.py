@@ -275,6 +275,8 @@ def install(
         _run_pip(runtime.module_command("pip", *arguments), progress, cancel)
         # record what was installed, then swap the new folder in
         versions = _installed_versions(staging)
+        if runtime.frozen():
+            drop_shadowed(staging)
         (staging / MARKER).write_text(json.dumps({"accelerator": accelerator, "versions": versions,
                                                   "installed": time.strftime("%Y-%m-%d %H:%M")}, indent=1),
                                       encoding="utf-8")
@@ -322,6 +324,17 @@ def _run_pip(command: list[str], progress: ProgressCallback | None, cancel: Canc
         raise PixlcraftError(
             f"installing the AI engine failed (pip exit code {process.returncode}); nothing changed. "
             f"Check the internet connection and free disk space, then try again. pip said:\n{tail}")
+
+
+#: Top-level folders of the add-on that the installed app's own copies shadow (same versions, pinned): never
+#: imported from the add-on, so not kept (about 100 MB).
+SHADOWED = ("numpy", "numpy.libs", "PIL", "pillow.libs", "tqdm", "platformdirs", "charset_normalizer")
+
+
+def drop_shadowed(folder: Path) -> None:
+    """Remove the add-on's copies of packages the app bundles (their metadata stays, for version checks)."""
+    for name in SHADOWED:
+        shutil.rmtree(folder / name, ignore_errors=True)
 
 
 def _installed_versions(folder: Path) -> dict[str, str]:

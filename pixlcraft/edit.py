@@ -334,6 +334,8 @@ class RemoveConfetti(Command):
             raise InputError(f"the confetti tolerance must not be negative (got {tolerance}).")
         self.tolerance, self.cell_lab, self.max_passes = float(tolerance), cell_lab, int(max_passes)
         self.label = "Remove confetti"
+        self.count = 0
+        """How many cells the command recoloured (known once it has run)."""
 
     def _plan(self, pattern: Pattern):
         grid = pattern.grid
@@ -345,6 +347,7 @@ class RemoveConfetti(Command):
                 raise ValueError(f"cell_lab has shape {labs.shape}, expected {(*grid.shape, 3)}")
         cleaned, _ = remove_confetti(grid, labs, pattern.palette.lab, self.tolerance, self.max_passes)
         ys, xs = np.nonzero(cleaned != grid)
+        self.count = int(ys.size)
         self.label = f"Remove confetti ({ys.size} cells)"
         return pattern.palette, ys, xs, cleaned[ys, xs]
 

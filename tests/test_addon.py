@@ -133,3 +133,11 @@ def test_addon_status_from_source_reports_the_environment_engine(capsys) -> None
     assert main(["addon", "status"]) == 0
     out = capsys.readouterr().out
     assert "AI engine: available" in out and "from this Python environment" in out
+
+
+def test_the_installed_app_drops_the_add_ons_copies_of_its_own_libraries(tmp_path: Path) -> None:
+    for name in ("numpy", "numpy.libs", "PIL", "torch", "numpy-2.4.6.dist-info"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x").write_text("x")
+    addon.drop_shadowed(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["numpy-2.4.6.dist-info", "torch"]

@@ -116,3 +116,14 @@ def test_ai_without_the_engine_offers_the_model_manager(qtbot, no_engine: Path, 
     assert shown and shown[0].title == "Install the AI engine?" and opened == [1]
     assert "pip" not in shown[0].text and "--" not in shown[0].text  # GUI words, not command-line ones
     window.document.close()
+
+
+def test_the_ai_panel_counts_only_sd_pixl_models(no_engine: Path) -> None:
+    from pixlcraft.gui.source_panel import SDPIXL_ROLES, probe_ai
+    from pixlcraft.models import MODELS
+
+    info = probe_ai()
+    sdpixl = [m for m in MODELS.values() if m.role in SDPIXL_ROLES]
+    assert info["total"] == len(sdpixl) == 6  # PASD's SD 1.5 is not one of them
+    assert info["missing_mb"] == sum(m.download_size_mb() for m in sdpixl)
+    assert 8500 < info["missing_mb"] < 9500  # "about 9 GB", as the README says

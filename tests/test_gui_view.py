@@ -106,6 +106,9 @@ def test_paint_stroke_reports_the_dragged_cells_without_changing_the_pattern(qtb
     canvas.paint_rgb = (255, 0, 0)
     strokes = []
     canvas.strokeFinished.connect(strokes.append)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.cell_center(2, 3).toPoint())
+    assert canvas.tool == "select" and strokes == []  # the default tool never paints
+    canvas.tool = "paint"
     start, end = canvas.cell_center(2, 3), canvas.cell_center(2, 8)
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start.toPoint())
     move_to(canvas, end, Qt.MouseButton.LeftButton)
@@ -215,6 +218,22 @@ def test_actions_are_data_and_enable_from_state(qtbot):
     registry["tool.fill"].trigger()
     assert calls[0] == "edit.undo" and "tool.fill" in calls
     assert registry["tool.fill"].isChecked() and not registry["tool.paint"].isChecked()  # tools are exclusive
+
+
+def test_no_two_actions_share_a_shortcut(qtbot):
+    host = QWidget()
+    qtbot.addWidget(host)
+    registry = ActionRegistry(host, {s.id: (lambda *a: None) for s in ACTIONS})
+    owners: dict[str, str] = {}
+    clashes = []
+    for action_id in registry.ids():
+        for seq in registry[action_id].shortcuts():
+            key = seq.toString()
+            if key in owners:
+                clashes.append(f"{key}: {owners[key]} and {action_id}")
+            owners[key] = action_id
+    assert not clashes, clashes
+    assert registry["view.symbols"].shortcut() != registry["file.save_as"].shortcut()
 
 
 def test_every_action_needs_a_handler(qtbot):

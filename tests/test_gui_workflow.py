@@ -7,6 +7,9 @@ replaces with a scripted answer, and the export/save steps use the same methods 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -97,11 +100,16 @@ def test_photo_to_pattern_edit_undo_export_save_reopen(qtbot, window, dialogs, t
     assert window.view.source.has_photo and window.windowTitle().startswith("astronaut")
     original = doc.pattern.grid.copy()
 
-    # 2. paint one cell by clicking it with the paint tool
+    # 2. a click with the default tool (Select) changes nothing; with the paint tool armed it paints one cell
     r, c = cell_with_other_colour(window)
     canvas = window.canvas
     canvas.fit()
     assert canvas.cell_px >= 4 and canvas.rect().contains(canvas.cell_center(r, c).toPoint())
+    assert window.actions["tool.select"].isChecked() and canvas.tool == "select"
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.cell_center(r, c).toPoint())
+    assert np.array_equal(doc.pattern.grid, original) and not window.actions["edit.undo"].isEnabled()
+    window.actions["tool.paint"].trigger()
+    assert canvas.tool == "paint" and "Paint tool" in window.statusBar().currentMessage()
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.cell_center(r, c).toPoint())
     painted = doc.pattern.palette.find(window.paint_color.code)
     assert doc.pattern.grid[r, c] == painted
@@ -185,15 +193,33 @@ def test_colour_edits_from_the_legend_and_menus_are_undoable(qtbot, window):
     assert not window.actions["edit.undo"].isEnabled()
 
 
-def test_unsaved_changes_are_asked_about_before_they_are_lost(qtbot, window, dialogs, tmp_path):
+def _paint_one_cell(window) -> None:
+    assert window.paint_cells([cell_with_other_colour(window)])
+
+
+def test_a_fresh_conversion_is_replaced_without_a_question(qtbot, window, dialogs):
     window.open_path(SAMPLE)
     wait_idle(qtbot, window)
-    assert window.document.dirty  # a fresh conversion is in no file yet
+    assert window.document.dirty and not window.document.worth_asking  # in no file, but remade in a second
+    assert window.make(window.source_panel.request())
+    wait_idle(qtbot, window)
+    assert window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    window.close_pattern()
+    assert window.document.pattern is None
+    assert not [m for m in dialogs.shown if m.buttons == ("save", "discard", "cancel")]
+
+
+def test_unsaved_edits_are_asked_about_before_they_are_lost(qtbot, window, dialogs, tmp_path):
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    _paint_one_cell(window)
     before = window.document.pattern
 
     dialogs.answers = ["cancel"]
     assert not window.open_path(SAMPLE)
     assert dialogs.shown[-1].buttons == ("save", "discard", "cancel")
+    assert "&" in dialogs.shown[-1].extra["discard"]  # Don't Save has a mnemonic
     assert window.document.pattern is before
 
     dialogs.answers = ["save"]  # "Save" with no file name yet asks where; the dialog is answered by save_as
@@ -203,9 +229,33 @@ def test_unsaved_changes_are_asked_about_before_they_are_lost(qtbot, window, dia
 
     window.open_path(SAMPLE)
     wait_idle(qtbot, window)
+    _paint_one_cell(window)
     dialogs.answers = ["discard"]
     window.close_pattern()
     assert window.document.pattern is None
+
+
+def test_an_unsaved_ai_result_is_asked_about_even_unedited(qtbot, window, dialogs):
+    pattern = convert_photo(load_photo(SAMPLE), load_builtin("dmc"), ConvertOptions(width=20)).pattern
+    window.document.open(pattern, saved=False, precious=True)
+    dialogs.answers = ["cancel"]
+    window.close_pattern()
+    assert window.document.pattern is pattern and dialogs.shown[-1].buttons == ("save", "discard", "cancel")
+    dialogs.answers = ["discard"]
+    window.close_pattern()
+
+
+def test_a_request_that_cannot_run_is_refused_before_asking_to_save(qtbot, window, dialogs):
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    _paint_one_cell(window)
+    request = window.source_panel.request()
+    request.method, request.prompt = "ai", "   "
+    assert not window.make(request)
+    assert len(dialogs.shown) == 1 and "few words" in dialogs.shown[0].text  # the problem, and no save question
+    assert not window.open_path(SAMPLE.with_name("no-such-photo.jpg"))
+    assert "no such file" in dialogs.shown[-1].text and len(dialogs.shown) == 2
+    window.document.stack.set_clean()
 
 
 def test_autosave_keeps_unsaved_work_and_clears_it_after_saving(qtbot, window, tmp_path):
@@ -321,3 +371,50 @@ def test_clean_up_first_runs_before_the_classic_converter() -> None:
 
     de = ciede2000(srgb8_to_lab(cleaned.pattern.rgb_image()), srgb8_to_lab(plain.pattern.rgb_image()))
     assert de.mean() < 10.0
+
+
+_SHORTCUT_PROBE = r"""
+import os, sys
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from pixlcraft.gui.main_window import MainWindow
+from pixlcraft.settings import Settings
+window = MainWindow(Settings(), check_recovery=False)
+calls = []
+action = window.actions["export.dialog"]
+action.triggered.disconnect()
+action.triggered.connect(lambda: calls.append("export"))
+action.setEnabled(True)
+window.show()
+QTest.qWaitForWindowExposed(window)
+box = window.source_panel.width_cells
+window.activateWindow()
+box.setFocus()
+QTest.qWait(50)
+QTest.keyClick(box.lineEdit(), Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+box.lineEdit().selectAll()
+QTest.keyClicks(box.lineEdit(), "55")
+print("RESULT", calls, box.value(), app.platformName(), flush=True)
+window.document.close()
+os._exit(0)
+"""
+
+
+def _x11_ready() -> bool:
+    from pixlcraft.gui.app import qt_folder
+    from pixlcraft.syslibs import missing_for_window
+
+    return shutil.which("xvfb-run") is not None and not missing_for_window(qt_folder(), "xcb")
+
+
+@pytest.mark.skipif(not _x11_ready(), reason="needs Xvfb and Qt's xcb libraries (Ctrl+E clashes on X11 only)")
+def test_document_shortcuts_work_while_a_spin_box_has_focus(tmp_path):
+    # On X11 a line edit claims Ctrl+E ("end of line"), so this runs in a real X server, not offscreen.
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", PIXLCRAFT_CONFIG_DIR=str(tmp_path / "c"),
+               PIXLCRAFT_AUTOSAVE_DIR=str(tmp_path / "a"))
+    proc = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", _SHORTCUT_PROBE], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT")), proc.stdout + proc.stderr[-2000:])
+    assert line == "RESULT ['export'] 55 xcb", line  # the shortcut fired; the field still takes digits

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMenu, QMenuBar, QToolBar, QWidget
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("edit.compact", "Remove &Unused Colours", "Drop colours no cell uses from the pattern", "", "",
                ("pattern", "idle")),
     ActionSpec("edit.settings", "&Settings…", "Model folder, device, paper size, units", _STD.Preferences, ""),
-    # Tools
-    ActionSpec("tool.paint", "&Paint", "Paint cells with the chosen colour (drag to paint a line)", "B", "paint",
+    # Tools (Select is the default: a first click into the chart must never change it)
+    ActionSpec("tool.select", "&Select", "Point at cells to see their thread; clicks change nothing", "V", "select",
                ("pattern",), checkable=True, checked=True, group="tool"),
+    ActionSpec("tool.paint", "&Paint", "Paint cells with the chosen colour (drag to paint a line)", "B", "paint",
+               ("pattern",), checkable=True, group="tool"),
     ActionSpec("tool.fill", "&Fill", "Fill an area of one colour with the chosen colour", "G", "fill",
                ("pattern",), checkable=True, group="tool"),
     ActionSpec("tool.pick", "Pic&k Colour", "Click a cell to paint with its colour", "I", "pick", ("pattern",),
@@ -85,7 +87,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("view.fit", "&Fit to Window", "Show the whole pattern", "Ctrl+0", "fit", ("pattern",)),
     ActionSpec("view.grid", "&Grid Lines", "Show lines between cells and bold lines every 10", "Ctrl+G", "grid",
                checkable=True, checked=True),
-    ActionSpec("view.symbols", "&Symbols", "Show each colour's chart symbol in its cells", "Ctrl+Shift+S",
+    ActionSpec("view.symbols", "&Symbols", "Show each colour's chart symbol in its cells", "Ctrl+Shift+Y",
                "symbols", checkable=True),
     ActionSpec("view.source", "Source &Photo", "Show the photo beside the pattern", "Ctrl+Shift+P", "source",
                ("photo",), checkable=True, checked=True),
@@ -103,14 +105,16 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "file.quit")),
     ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.compact", "-", "edit.settings")),
     ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "view.source")),
-    ("&Pattern", ("make.run", "job.cancel", "-", "tool.paint", "tool.fill", "tool.pick", "tool.pan", "-",
+    ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
+                  "-",
                   "models.manager")),
     ("&Help", ("help.about",)),
 )
 """Menus in order; ``-`` is a separator and ``@name`` a sub-menu the window fills (recent files)."""
 
 TOOLBAR: tuple[str, ...] = (
-    "file.open", "file.save", "export.dialog", "-", "edit.undo", "edit.redo", "-", "tool.paint", "tool.fill",
+    "file.open", "file.save", "export.dialog", "-", "edit.undo", "edit.redo", "-", "tool.select", "tool.paint",
+    "tool.fill",
     "tool.pick", "tool.pan", "-", "view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols",
     "view.source",
 )
@@ -197,6 +201,39 @@ class ActionRegistry:
 
 
 _SUBMENU_TITLES = {"recent": "Open &Recent"}
+
+# Keys a text field or spin box must keep for itself (editing, its own undo); every other Ctrl/Alt shortcut of
+# the window works wherever the focus is.
+_FIELD_KEYS = {QKeySequence(k).toString() for k in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y", "Ctrl+A", "Ctrl+C",
+                                                     "Ctrl+V", "Ctrl+X", "Ctrl+Left", "Ctrl+Right",
+                                                     "Ctrl+Backspace", "Ctrl+Delete", "Ctrl+Home", "Ctrl+End")}
+
+
+class DocumentShortcuts(QObject):
+    """Lets the window's Ctrl/Alt shortcuts through text fields and spin boxes.
+
+    A focused QLineEdit (inside every spin box) claims some Ctrl keys for its own editing (Ctrl+E is "end of
+    line" on X11), so without this Ctrl+E does nothing while a size box has focus. Installed on the application,
+    it declines the field's claim for a key sequence that one of ``window``'s actions owns, unless the field needs
+    that key to edit text."""
+
+    def __init__(self, window: QWidget, registry: ActionRegistry) -> None:
+        super().__init__(window)
+        self.window = window
+        self.owned = {seq.toString() for a in registry.ids() for seq in registry[a].shortcuts()} - _FIELD_KEYS
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QLineEdit | QAbstractSpinBox):
+            return False
+        if not (event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)):
+            return False
+        if obj.window() is not self.window:
+            return False
+        pressed = QKeySequence(event.keyCombination()).toString()
+        if pressed in self.owned:
+            event.ignore()  # the field does not claim it: the shortcut map delivers it to the action
+            return True
+        return False
 
 
 def _shortcuts(value: str | QKeySequence.StandardKey | tuple[str, ...]) -> list[QKeySequence]:
@@ -411,7 +448,22 @@ def _source(p: QPainter) -> None:
     p.drawEllipse(QPointF(44, 22), 4, 4)
 
 
+def _select(p: QPainter) -> None:
+    arrow = QPainterPath()
+    arrow.moveTo(18, 8)
+    arrow.lineTo(18, 50)
+    arrow.lineTo(29, 40)
+    arrow.lineTo(37, 56)
+    arrow.lineTo(44, 52)
+    arrow.lineTo(36, 37)
+    arrow.lineTo(50, 36)
+    arrow.closeSubpath()
+    p.setBrush(QColor("#ffffff"))
+    p.drawPath(arrow)
+
+
 _DRAW: dict[str, Callable[[QPainter], None]] = {
+    "select": _select,
     "open": _open,
     "save": _save,
     "export": _export,

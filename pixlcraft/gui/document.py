@@ -39,6 +39,8 @@ class Document(QObject):
         self.photo_path = ""
         self.cell_lab: np.ndarray | None = None
         self.stack: UndoStack | None = None
+        self.precious = False
+        """The pattern took long to make (an AI run): losing it unsaved is worth a question even unedited."""
 
     # ------------------------------------------------------------------------------------------- state
 
@@ -49,6 +51,13 @@ class Document(QObject):
     @property
     def dirty(self) -> bool:
         return self.stack is not None and not self.stack.clean
+
+    @property
+    def worth_asking(self) -> bool:
+        """Whether closing or replacing the pattern would lose something the user cannot get back in a second:
+        their own edits, or an unsaved AI result. A fresh classic conversion is remade in a moment, so it alone
+        is no reason to interrupt with "Save changes?"."""
+        return self.dirty and (self.precious or (self.stack is not None and self.stack.can_undo))
 
     @property
     def revision(self) -> int:
@@ -64,8 +73,10 @@ class Document(QObject):
     # ------------------------------------------------------------------------------------------- opening
 
     def open(self, pattern: Pattern, *, path: str | Path | None = None, photo: Photo | None = None,
-             photo_path: str = "", cell_lab: np.ndarray | None = None, saved: bool = True) -> None:
-        """Make ``pattern`` the open one. ``saved=False`` for a fresh conversion that exists in no file yet."""
+             photo_path: str = "", cell_lab: np.ndarray | None = None, saved: bool = True,
+             precious: bool = False) -> None:
+        """Make ``pattern`` the open one. ``saved=False`` for a fresh conversion that exists in no file yet;
+        ``precious`` for one that took long to make (see :attr:`worth_asking`)."""
         from ..edit import UndoStack
 
         self.pattern = pattern
@@ -73,6 +84,7 @@ class Document(QObject):
         self.photo, self.photo_path = photo, photo_path
         self.cell_lab = cell_lab if cell_lab is not None and cell_lab.shape[:2] == pattern.grid.shape else None
         self.stack = UndoStack(pattern, on_change=self._on_edit)
+        self.precious = precious and not saved
         if not saved:
             self.stack.mark_dirty()
         self.replaced.emit()

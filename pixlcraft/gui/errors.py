@@ -145,7 +145,7 @@ def ask_unsaved(parent: QWidget | None, name: str) -> str:
             f"“{name}” has changes that are not saved. Save them first?",
             buttons=("save", "discard", "cancel"),
             default="save",
-            extra={"discard": "Don't Save"},
+            extra={"discard": "Do&n't Save"},
         ),
     )
 

@@ -16,22 +16,41 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..autosave import Autosaver, find_recoverable
+from ..errors import InputError, PixlcraftError
 from ..palette import PaletteEntry
 from ..pattern import EMPTY, Pattern
 from ..recent import RecentFiles
 from ..settings import Settings, load_settings
 from . import errors
-from .actions import ActionRegistry
+from .actions import ActionRegistry, DocumentShortcuts
 from .app_icon import app_icon
 from .bridge import JobRunner
 from .document import Document
 from .legend import Legend, cell_word
 from .pattern_view import PatternView
 from .progress import ProgressPanel
-from .source_panel import PATTERN_SUFFIXES, PHOTO_FILTER, MadePattern, MakeRequest, SourcePanel, probe_ai
+from .source_panel import (
+    PATTERN_SUFFIXES,
+    PHOTO_FILTER,
+    MadePattern,
+    MakeRequest,
+    SourcePanel,
+    check_request,
+    probe_ai,
+)
 
 OPEN_FILTER = f"Photos and patterns (*.pixl *.oxs {PHOTO_FILTER.split('(')[1][:-1]});;Patterns (*.pixl *.oxs);;" \
               f"{PHOTO_FILTER};;All files (*)"
@@ -110,6 +129,7 @@ class MainWindow(QMainWindow):
 
         # actions, menus, toolbar
         self.actions = ActionRegistry(self, self._handlers())
+        QApplication.instance().installEventFilter(DocumentShortcuts(self, self.actions))
         self.actions.build_menus(self.menuBar())
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("mainToolbar")
@@ -180,6 +200,7 @@ class MainWindow(QMainWindow):
             "edit.remove_confetti": self.remove_confetti,
             "edit.compact": self.compact_palette,
             "edit.settings": self.open_settings,
+            "tool.select": lambda on: on and self.set_tool("select"),
             "tool.paint": lambda on: on and self.set_tool("paint"),
             "tool.fill": lambda on: on and self.set_tool("fill"),
             "tool.pick": lambda on: on and self.set_tool("pick"),
@@ -254,8 +275,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------- opening
 
     def maybe_save(self) -> bool:
-        """Ask before unsaved changes would be lost; False means "stop, the user cancelled"."""
-        if not self.document.dirty:
+        """Ask before unsaved work would be lost; False means "stop, the user cancelled"."""
+        if not self.document.worth_asking:
             return True
         answer = errors.ask_unsaved(self, self.document.name)
         if answer == "save":
@@ -271,7 +292,13 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a pattern file, or a photo (converted at once with the panel's choices when Classic)."""
         path = str(path)
-        if self.jobs.busy or not self.maybe_save():
+        if self.jobs.busy:
+            return False
+        if not Path(path).is_file():  # check the request before asking about unsaved work, not after
+            errors.show_error(self, InputError(f"cannot open {path}: there is no such file (was it moved?)."))
+            self.recent.remove(path)
+            return False
+        if not self.maybe_save():
             return False
         if Path(path).suffix.lower() in PATTERN_SUFFIXES:
             return self.run_job(f"Opening {Path(path).name}", load_pattern_job, path,
@@ -293,6 +320,8 @@ class MainWindow(QMainWindow):
 
     def _photo_loaded(self, path: str, photo) -> None:
         self.recent.add(path)
+        if path != self.source_panel.photo_path:
+            self.source_panel.prompt.clear()  # a prompt describes one photo, not the next
         self.source_panel.set_photo(path, photo)
         self.view.source.set_photo(photo.srgb)
         self.actions["view.source"].setChecked(True)
@@ -301,7 +330,14 @@ class MainWindow(QMainWindow):
 
     def make(self, request: MakeRequest) -> bool:
         """Make a pattern from the panel's request (classic or AI), replacing the open one after asking."""
-        if self.jobs.busy or not self.maybe_save():
+        if self.jobs.busy:
+            return False
+        try:
+            check_request(request)  # a request that cannot run fails now, before any "save changes?" question
+        except PixlcraftError as exc:
+            self._job_failed(exc)
+            return False
+        if not self.maybe_save():
             return False
         title = "Generating with AI" if request.method == "ai" else "Making the pattern"
         photo = self.source_panel.photo if request.photo_path == self.source_panel.photo_path else None
@@ -311,14 +347,18 @@ class MainWindow(QMainWindow):
     def _made(self, made: MadePattern, photo_path: str) -> None:
         if photo_path:
             self.recent.add(photo_path)
+        if photo_path != self.source_panel.photo_path:
+            self.source_panel.prompt.clear()  # a prompt describes one photo, not the next
         self.source_panel.set_photo(photo_path, made.photo)
         self.document.open(made.pattern, photo=made.photo, photo_path=photo_path, cell_lab=made.cell_lab,
-                           saved=False)
+                           saved=False, precious=made.pattern.metadata.get("maker") == "sd-pixl")
         stats = made.stats
         if stats:
+            removed = made.confetti_removed
+            confetti = f" · {removed} confetti cells removed" if removed else ""
             self.statusBar().showMessage(
                 f"Made the {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
-                f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}", 10000)
+                f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}{confetti}", 10000)
 
     def close_pattern(self) -> None:
         if self.maybe_save():
@@ -374,7 +414,8 @@ class MainWindow(QMainWindow):
             return
         newest = found[0]
         if errors.ask_yes_no(self, "Recover your work?",
-                             f"PixlCraft was closed without saving “{newest.title}” (autosaved {newest.saved}). "
+                             f"PixlCraft was closed without saving “{newest.title}” (autosaved "
+                             f"{friendly_time(newest.saved)}). "
                              "Open the autosaved copy?", "Recover", "Not now"):
             try:
                 pattern = newest.load()
@@ -389,7 +430,12 @@ class MainWindow(QMainWindow):
 
     def set_tool(self, tool: str) -> None:
         self.canvas.tool = tool
-        self.canvas.setCursor(Qt.CursorShape.OpenHandCursor if tool == "pan" else Qt.CursorShape.CrossCursor)
+        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "select": Qt.CursorShape.ArrowCursor}
+        self.canvas.setCursor(cursor.get(tool, Qt.CursorShape.CrossCursor))
+        if tool == "paint":  # armed: say so, with the colour a click will paint
+            colour = f"{self.paint_color.code} {self.paint_color.name}" if self.paint_color else \
+                "no colour yet — pick one in the thread list"
+            self.statusBar().showMessage(f"Paint tool: a click paints cells in {colour}. V puts it away.")
 
     def set_paint_index(self, index: int) -> None:
         if self.document.pattern is not None and index != EMPTY:
@@ -432,9 +478,15 @@ class MainWindow(QMainWindow):
     def remove_confetti(self) -> bool:
         from ..edit import RemoveConfetti
 
-        changed = self.document.push(RemoveConfetti(cell_lab=self.document.cell_lab))
+        command = RemoveConfetti(cell_lab=self.document.cell_lab)
+        changed = self.document.push(command)
         if not changed:
-            self.statusBar().showMessage("No confetti to remove.", 5000)
+            self.statusBar().showMessage("No confetti to remove: every lone cell stands out too much to recolour.",
+                                         8000)
+        else:
+            self.statusBar().showMessage(f"Removed confetti: {command.count} lone cell"
+                                         f"{'' if command.count == 1 else 's'} recoloured to a neighbour's colour "
+                                         "(Ctrl+Z undoes it).", 10000)
         return changed
 
     def compact_palette(self) -> bool:
@@ -631,6 +683,25 @@ class MainWindow(QMainWindow):
         self.autosave_timer.stop()
         self.autosaver.discard()
         event.accept()
+
+
+def friendly_time(iso: str, now=None) -> str:
+    """"today at 14:05", "yesterday at 09:30" or "3 December 2026 at 18:12" for an ISO timestamp (as is when
+    it does not parse)."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    now = now or dt.datetime.now(when.tzinfo)
+    clock = when.strftime("%H:%M")
+    days = (now.date() - when.date()).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"yesterday at {clock}"
+    return f"{when.day} {when.strftime('%B %Y')} at {clock}"
 
 
 MODEL_CACHE_ENV = "PIXLCRAFT_MODEL_CACHE"

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QVBoxLayout, QWidget
 from ..export.symbols import SYMBOLS
 from ..pattern import EMPTY, Pattern
 
-TOOLS = ("paint", "fill", "pick", "pan")
+TOOLS = ("select", "paint", "fill", "pick", "pan")
 MIN_CELL_PX = 0.25
 MAX_CELL_PX = 80.0
 GRID_MIN_PX = 6.0
@@ -100,7 +100,7 @@ class PatternCanvas(QWidget):
         self._cell = 8.0
         self._origin = QPointF(RULER_PX, RULER_PX)  # widget position of cell (0, 0)'s top-left corner
         self._fitted = True
-        self.tool = "paint"
+        self.tool = "select"  # clicks change nothing until the user arms a tool
         self.paint_rgb: tuple[int, int, int] | None = None
         """Colour a stroke is previewed in; None disables painting (no colour chosen yet)."""
         self.show_grid = True

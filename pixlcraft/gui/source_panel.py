@@ -199,17 +199,44 @@ def ai_available() -> bool:
         return False
 
 
+def on_checkerboard(photo: Photo) -> np.ndarray:
+    """The photo's colours with see-through parts over a light checkerboard, as image editors show them (a
+    thumbnail of a logo must not turn its transparent background black)."""
+    if photo.alpha is None:
+        return photo.srgb
+    h, w = photo.alpha.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    square = max(4, max(h, w) // 32)
+    board = np.where(((yy // square + xx // square) % 2)[..., None] == 0, 0.94, 0.80).astype(np.float32)
+    alpha = photo.alpha.reshape(h, w, 1).astype(np.float32)
+    return photo.srgb * alpha + board * (1.0 - alpha)
+
+
+#: The model roles SD-πXL uses (the model store also holds PASD's, for photo clean-up).
+SDPIXL_ROLES = ("base", "vae", "controlnet-canny", "controlnet-depth", "depth", "clip")
+
+
+def check_request(request: MakeRequest) -> None:
+    """The checks that cost nothing: a request failing them is refused at once, before the window asks about
+    unsaved work or starts a job."""
+    if request.photo_path and not Path(request.photo_path).is_file():
+        raise InputError(f"the photo {request.photo_path} is no longer there (was it moved or renamed?); open it "
+                         "again.")
+    if request.method == "ai":
+        if not request.prompt.strip():
+            raise InputError("the AI method needs a few words saying what the pattern should show (type them in "
+                             "the box under the photo), e.g. “a red rose”.")
+        from ..addon import require_engine
+
+        require_engine()
+
+
 def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> MadePattern:
     """Run SD-πXL for the request (imports torch now, on the worker thread)."""
-    from ..addon import require_engine
-
-    require_engine()
+    check_request(request)
     from ..sdpixl.pipeline import GenerateRequest, generate
 
-    if not request.prompt.strip():
-        raise InputError("the AI method needs a few words saying what the pattern should show (type them in the "
-                         "box under the photo), e.g. “a red rose”.")
     if photo is None and request.photo_path:
         photo = load_photo(request.photo_path)
     palette = request_palette(request)
@@ -247,14 +274,16 @@ def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | 
     from ..addon import detect_accelerator, engine_available
     from ..models import model_status, pick_device
 
-    rows = model_status()
+    rows = [r for r in model_status() if r.spec.role in SDPIXL_ROLES]  # not PASD's SD 1.5
     installed = sum(1 for r in rows if r.installed)
+    missing_mb = sum(r.spec.download_size_mb() for r in rows if not r.installed)
     engine = engine_available()
     try:
         device = pick_device("auto") if engine else detect_accelerator()
     except Exception:  # noqa: BLE001 - a broken torch install must not break the panel
         device = "unavailable"
-    return {"installed": installed, "total": len(rows), "device": device, "engine": engine}
+    return {"installed": installed, "total": len(rows), "device": device, "engine": engine,
+            "missing_mb": missing_mb}
 
 
 def ai_estimate_text(device: str, steps: int = _AI_STEPS) -> str:
@@ -285,7 +314,8 @@ class PhotoDrop(QFrame):
         self.text = "Drop a photo or pattern here\nor click to choose one"
 
     def set_photo(self, photo: Photo | None) -> None:
-        self._pixmap = None if photo is None else QPixmap.fromImage(float_photo_to_qimage(photo.srgb, 512))
+        self._pixmap = None if photo is None else QPixmap.fromImage(float_photo_to_qimage(on_checkerboard(photo),
+                                                                                         512))
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -507,9 +537,11 @@ class SourcePanel(QWidget):
         row.addWidget(self.owned_file)
         lay.addLayout(row)
         row = QHBoxLayout()
-        self.cleanup = QCheckBox("Tidy single cells", colours)
+        self.cleanup = QCheckBox("Remove confetti", colours)
         self.cleanup.setChecked(True)
-        self.cleanup.setToolTip("Recolour lone cells (“confetti”) when it hardly changes the picture")
+        self.cleanup.setToolTip("Recolour lone single stitches (“confetti”) to a neighbour's colour when it hardly "
+                                "changes the picture; the status bar says how many. Edit ▸ Remove Confetti does "
+                                "the same on a pattern you have edited.")
         self.dither = QCheckBox("Dither", colours)
         self.dither.setToolTip("Mix colours in a fine pattern for smoother shading (more colour changes)")
         row.addWidget(self.cleanup)
@@ -715,7 +747,9 @@ class SourcePanel(QWidget):
             return
         models = f"{info['installed']} of {info['total']} models installed"
         if info["installed"] < info["total"]:
-            models += " (missing ones download on first use, about 10 GB)"
+            mb = info.get("missing_mb", 0)
+            size = f"{mb / 1000:.1f} GB" if mb >= 1000 else f"{mb} MB"
+            models += f" (the missing ones download on first use, about {size})"
         device = {"cuda": "NVIDIA GPU", "mps": "Apple GPU", "cpu": "CPU only"}.get(
             str(info["device"]).split(":")[0], str(info["device"]))
         self._set_ai_status(f"{models}.\nDevice: {device} · {ai_estimate_text(str(info['device']))}.")

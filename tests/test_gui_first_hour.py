@@ -1,0 +1,86 @@
+"""Issue 10's smaller first-hour fixes, each checked in the real window offscreen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+
+from test_gui_workflow import SAMPLE, dialogs, wait_idle, window  # noqa: E402, F401 - fixtures
+
+from pixlcraft.gui.main_window import friendly_time  # noqa: E402
+from pixlcraft.gui.source_panel import on_checkerboard  # noqa: E402
+from pixlcraft.imageio import Photo  # noqa: E402
+
+
+def test_recovery_times_read_like_a_person_would_say_them() -> None:
+    now = dt.datetime(2026, 12, 5, 16, 0, tzinfo=dt.UTC)
+    assert friendly_time("2026-12-05T14:05:09+00:00", now) == "today at 14:05"
+    assert friendly_time("2026-12-04T09:30:00+00:00", now) == "yesterday at 09:30"
+    assert friendly_time("2026-11-03T18:12:00+00:00", now) == "3 November 2026 at 18:12"
+    assert friendly_time("not a time", now) == "not a time"
+
+
+def test_the_recovery_question_shows_no_raw_timestamp(qtbot, window, dialogs, monkeypatch):  # noqa: F811
+    from pixlcraft.gui import main_window
+
+    class Found:
+        title, saved = "rose", dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+    monkeypatch.setattr(main_window, "find_recoverable", lambda: [Found()])
+    dialogs.answers = ["no"]
+    window._offer_recovery()
+    text = dialogs.shown[-1].text
+    assert "today at" in text and "T" not in text.split("autosaved")[1].split(")")[0]
+
+
+def test_a_transparent_photo_thumbnail_shows_a_checkerboard_not_black() -> None:
+    srgb = np.zeros((64, 64, 3), np.float32)
+    srgb[..., 0] = 1.0
+    alpha = np.zeros((64, 64), np.float32)
+    alpha[16:48, 16:48] = 1.0
+    shown = on_checkerboard(Photo(srgb, alpha, "logo.png"))
+    assert np.allclose(shown[32, 32], (1.0, 0.0, 0.0))  # the opaque part as it is
+    corner = shown[:8, :8].reshape(-1, 3)
+    assert corner.min() > 0.75 and len(np.unique(shown[:, :4, 0])) == 2  # light squares, two tones
+
+
+def test_confetti_has_one_name_and_reports_its_count(qtbot, window, dialogs):  # noqa: F811
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    assert window.source_panel.cleanup.text() == "Remove confetti"
+    assert window.actions["edit.remove_confetti"].text().replace("&", "") == "Remove Confetti"
+    status = window.statusBar().currentMessage()
+    assert "confetti cells removed" in status  # the conversion says how many it removed
+    # speckle the pattern, then remove confetti from the menu: the status bar gives the count
+    grid = window.document.pattern.grid
+    other = int(grid[0, 0])
+    rows, cols = np.nonzero(grid != other)
+    window.paint_color = window.document.pattern.palette[other]
+    cells = [(int(r), int(c)) for r, c in zip(rows[::97][:5], cols[::97][:5], strict=True)]
+    window.paint_cells(cells)
+    window.actions["edit.remove_confetti"].trigger()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Removed confetti:") and "recoloured" in message
+    count = int(message.split(":")[1].split()[0])
+    assert count >= 1
+    window.document.stack.set_clean()
+
+
+def test_the_prompt_belongs_to_its_photo(qtbot, window, dialogs, tmp_path):  # noqa: F811
+    from PIL import Image
+
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    window.source_panel.prompt.setPlainText("an astronaut in a white suit")
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((40, 60, 3), 120, np.uint8)).save(other)
+    window.open_path(other)
+    wait_idle(qtbot, window)
+    assert window.source_panel.prompt.toPlainText() == ""
