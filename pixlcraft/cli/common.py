@@ -85,6 +85,18 @@ def check_output(path: str, suffixes: Sequence[str]) -> None:
         raise InputError(f"cannot write '{path}': the folder '{folder}' does not exist.")
 
 
+def save_pattern_file(pattern, output: str, scale: int = 1) -> None:
+    """Write ``pattern`` as ``.pixl``, ``.png`` (``scale`` pixels a cell) or ``.oxs``, by the output's suffix."""
+    from ..pattern import save_pattern
+
+    if Path(output).suffix.lower() == ".oxs":
+        from ..export.oxs import save_oxs
+
+        save_oxs(pattern, output)
+    else:
+        save_pattern(pattern, output, scale=scale)
+
+
 def parse_rgb(text: str, flag: str = "--background") -> tuple[int, int, int]:
     t = text.strip().lstrip("#")
     if len(t) != 6 or any(c not in "0123456789abcdefABCDEF" for c in t):

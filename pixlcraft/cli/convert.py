@@ -6,7 +6,16 @@ import argparse
 from pathlib import Path
 
 from .cleanup import add_cleanup_args, apply_cleanup
-from .common import ProgressBar, add_palette_args, check_output, load_palette, parse_rgb, print_counts, print_summary
+from .common import (
+    ProgressBar,
+    add_palette_args,
+    check_output,
+    load_palette,
+    parse_rgb,
+    print_counts,
+    print_summary,
+    save_pattern_file,
+)
 
 ORDER = 10
 PATTERN_SUFFIXES = (".pixl", ".oxs")
@@ -96,14 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _save(pattern, args: argparse.Namespace) -> None:
-    from ..pattern import save_pattern
-
-    if Path(args.output).suffix.lower() == ".oxs":
-        from ..export.oxs import save_oxs
-
-        save_oxs(pattern, args.output)
-    else:
-        save_pattern(pattern, args.output, scale=args.scale)
+    save_pattern_file(pattern, args.output, args.scale)
 
 
 def _resave(args: argparse.Namespace) -> int:

@@ -69,6 +69,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "colour when it hardly shows", "", "", ("pattern", "idle")),
     ActionSpec("edit.compact", "Remove &Unused Colours", "Drop colours no cell uses from the pattern", "", "",
                ("pattern", "idle")),
+    ActionSpec("edit.reduce", "Re&duce Colours…", "Merge the pattern down to fewer colours, adding the least "
+               "colour error", "", "", ("pattern", "idle")),
+    ActionSpec("edit.merge_rare", "Merge &Rare Colours…", "Fold colours used by only a few cells into their "
+               "nearest common colour", "", "", ("pattern", "idle")),
     ActionSpec("edit.settings", "&Settings…", "Model folder, device, paper size, units", _STD.Preferences, ""),
     # Tools (Select is the default: a first click into the chart must never change it)
     ActionSpec("tool.select", "&Select", "Point at cells to see their thread; clicks change nothing", "V", "select",
@@ -103,7 +107,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("file.open", "@recent", "-", "file.save", "file.save_as", "-", "export.dialog", "-", "file.close",
                "file.quit")),
-    ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.compact", "-", "edit.settings")),
+    ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.reduce", "edit.merge_rare",
+               "edit.compact", "-", "edit.settings")),
     ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "view.source")),
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
                   "-",

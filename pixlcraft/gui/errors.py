@@ -154,3 +154,11 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str, yes: str = "Yes", 
     answer = present(parent, Message("question", title, text, buttons=("yes", "no"), default="yes",
                                      extra={"yes": yes, "no": no}))
     return answer == "yes"
+
+
+def ask_int(parent: QWidget | None, title: str, label: str, value: int, minimum: int, maximum: int) -> int | None:
+    """A number from the user, or None when they cancel (the one number prompt; tests monkeypatch it)."""
+    from PySide6.QtWidgets import QInputDialog
+
+    number, ok = QInputDialog.getInt(parent, title, label, value, minimum, maximum)
+    return int(number) if ok else None

@@ -199,6 +199,8 @@ class MainWindow(QMainWindow):
             "edit.redo": self.document.redo,
             "edit.remove_confetti": self.remove_confetti,
             "edit.compact": self.compact_palette,
+            "edit.reduce": self.reduce_colors,
+            "edit.merge_rare": self.merge_rare_colors,
             "edit.settings": self.open_settings,
             "tool.select": lambda on: on and self.set_tool("select"),
             "tool.paint": lambda on: on and self.set_tool("paint"),
@@ -487,6 +489,39 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Removed confetti: {command.count} lone cell"
                                          f"{'' if command.count == 1 else 's'} recoloured to a neighbour's colour "
                                          "(Ctrl+Z undoes it).", 10000)
+        return changed
+
+    def reduce_colors(self, k: int | None = None) -> bool:
+        """Merge the pattern down to ``k`` colours (asked for when not given); undoable, reported."""
+        from ..reduce import ReduceColors
+
+        if self.document.pattern is None:
+            return False
+        used = len(self.document.pattern.used_indices())
+        if k is None:
+            k = errors.ask_int(self, "Reduce colours", f"The pattern has {used} colours. Keep how many?",
+                               max(1, min(used - 1, 24)), 1, max(1, used))
+        return k is not None and self._push_merge(ReduceColors(k))
+
+    def merge_rare_colors(self, min_count: int | None = None) -> bool:
+        """Fold colours used by fewer than ``min_count`` cells into their nearest common colour."""
+        from ..reduce import MergeRareColors
+
+        if self.document.pattern is None:
+            return False
+        if min_count is None:
+            min_count = errors.ask_int(self, "Merge rare colours",
+                                       "Merge every colour used by fewer cells than:", 10, 1, 100_000)
+        return min_count is not None and self._push_merge(MergeRareColors(min_count))
+
+    def _push_merge(self, command) -> bool:
+        before = len(self.document.pattern.used_indices())
+        changed = self.document.push(command)
+        if changed:
+            after = len(self.document.pattern.used_indices())
+            self.statusBar().showMessage(f"{before} → {after} colours. {command.label} (Ctrl+Z undoes it).", 15000)
+        else:
+            self.statusBar().showMessage("Nothing to merge: no colour fits that.", 8000)
         return changed
 
     def compact_palette(self) -> bool:
