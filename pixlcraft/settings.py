@@ -22,6 +22,7 @@ from typing import Any
 
 from .errors import InputError
 from .fileio import atomic_write
+from .palette import builtin_names
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -86,9 +87,9 @@ FIELDS: tuple[SettingField, ...] = (
                  "Stitches per inch of the Aida fabric (11, 14, 16 and 18 are usual).", minimum=4, maximum=40),
     SettingField("default_craft", "choice", "stitch", "Craft", "The craft a new pattern starts with.",
                  ("stitch", "bead", "brick")),
-    SettingField("default_palette", "text", "dmc", "Palette",
-                 "The brand a new pattern starts with (a built-in palette name or a palette file).",
-                 pattern=r"\S(.*\S)?", expected="a palette name or file"),
+    SettingField("default_palette", "choice", "dmc", "Palette",
+                 "The brand a new pattern starts with, until you make one (then your last choice is kept).",
+                 tuple(builtin_names())),
     SettingField("recent_files_max", "int", 10, "Recent files", "How many recent files the File menu lists.",
                  minimum=0, maximum=50),
     SettingField("autosave_interval_s", "int", 120, "Autosave every (seconds)",

@@ -84,3 +84,62 @@ def test_the_prompt_belongs_to_its_photo(qtbot, window, dialogs, tmp_path):  # n
     window.open_path(other)
     wait_idle(qtbot, window)
     assert window.source_panel.prompt.toPlainText() == ""
+
+
+def test_settings_ok_keeps_the_panel_and_palettes_come_from_a_list(qtbot, window, dialogs):  # noqa: F811
+    from pixlcraft.settings import FIELDS, Settings, SettingsError, load_settings, save_settings, settings_path
+
+    panel = window.source_panel
+    panel.restore_choices({"palette": "lego", "width": 48})
+    assert panel.current_craft() == "brick" and panel.current_palette_name() == "lego"
+    window.apply_settings(Settings(default_palette="dmc", units="in"))  # what the dialog's OK does
+    assert panel.current_craft() == "brick" and panel.current_palette_name() == "lego"
+    assert panel.width_cells.value() == 48 and panel.size_unit.itemText(1) == "in"
+    field = next(f for f in FIELDS if f.name == "default_palette")
+    assert field.kind == "choice" and "perler" in field.choices and "lego" in field.choices
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text('{"format": "pixlcraft-settings", "version": 1, "default_palette": "Perler"}')
+    loaded, warnings = load_settings()
+    assert loaded.default_palette == "perler" and not warnings  # a brand's name, whatever its case
+    with pytest.raises(SettingsError):
+        save_settings(Settings(default_palette="perlr"))
+    settings_path().write_text('{"default_palette": "my-threads.gpl"}')  # was free text: now refused, kindly
+    loaded, warnings = load_settings()
+    assert loaded.default_palette == "dmc" and "default_palette" in warnings[0]
+
+
+def test_choices_are_remembered_between_launches(qtbot, window, dialogs):  # noqa: F811
+    from pixlcraft.gui.main_window import MainWindow
+    from pixlcraft.settings import Settings
+
+    panel = window.source_panel
+    panel.restore_choices({"palette": "perler"})
+    panel.width_cells.setValue(58)
+    panel.height_cells.setValue(58)
+    panel.budget.setValue(12)
+    panel.dither.setChecked(True)
+    panel.owned.setText("P01,P02")
+    window.close()  # closing remembers them
+    again = MainWindow(Settings(), check_recovery=False)
+    qtbot.addWidget(again)
+    p = again.source_panel
+    assert (p.current_palette_name(), p.width_cells.value(), p.height_cells.value(), p.budget.value()) == \
+        ("perler", 58, 58, 12)
+    assert p.dither.isChecked() and p.owned.text() == "P01,P02" and p.current_craft() == "bead"
+    again.close()
+
+
+def test_opening_a_pattern_shows_its_own_size_and_colours(qtbot, window, dialogs, tmp_path):  # noqa: F811
+    from pixlcraft.convert import ConvertOptions, convert_photo
+    from pixlcraft.imageio import load_photo
+    from pixlcraft.palette import load_builtin
+    from pixlcraft.pattern import save_pixl
+
+    made = convert_photo(load_photo(SAMPLE), load_builtin("hama"), ConvertOptions(width=64, height=40, max_colors=9))
+    save_pixl(made.pattern, tmp_path / "h.pixl")
+    window.open_path(tmp_path / "h.pixl")
+    wait_idle(qtbot, window)
+    p = window.source_panel
+    assert (p.width_cells.value(), p.height_cells.value()) == (64, 40)
+    assert p.budget.value() == len(made.pattern.used_indices()) and p.use_budget.isChecked()
+    assert p.current_palette_name() == "hama" and p.current_craft() == "bead"

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..autosave import Autosaver, find_recoverable
+from ..choices import load_choices, save_choices
 from ..errors import InputError, PixlcraftError
 from ..palette import PaletteEntry
 from ..pattern import EMPTY, Pattern
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
 
         # panels
         self.source_panel = SourcePanel(settings, self)
+        self.source_panel.restore_choices(load_choices())
         self.view = PatternView(self)
         self.canvas = self.view.canvas
         self.progress = ProgressPanel(self)
@@ -316,7 +318,7 @@ class MainWindow(QMainWindow):
     def _opened_pattern(self, path: str, pattern: Pattern) -> None:
         self.recent.add(path)
         self.source_panel.set_photo("", None)
-        self.source_panel.select_palette(pattern.palette)
+        self.source_panel.show_pattern(pattern)
         self.document.open(pattern, path=path)
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
 
@@ -334,6 +336,7 @@ class MainWindow(QMainWindow):
         """Make a pattern from the panel's request (classic or AI), replacing the open one after asking."""
         if self.jobs.busy:
             return False
+        save_choices(self.source_panel.choices())  # the next launch starts where this one left off
         try:
             check_request(request)  # a request that cannot run fails now, before any "save changes?" question
         except PixlcraftError as exc:
@@ -425,6 +428,7 @@ class MainWindow(QMainWindow):
                 errors.show_error(self, e)
                 return
             newest.discard()
+            self.source_panel.show_pattern(pattern)
             self.document.open(pattern, path=None, saved=False)
             self.document.path = newest.document
 
@@ -560,7 +564,7 @@ class MainWindow(QMainWindow):
             self.source_panel.set_ai_info(None)  # the model folder may have changed: look again
         self.recent.max_items = settings.recent_files_max
         self.autosaver.interval_s = float(settings.autosave_interval_s)
-        self.source_panel.apply_settings(settings)
+        self.source_panel.settings_changed(settings)  # never the panel's choices for the current pattern
 
     def open_model_manager(self):
         from .model_manager import ModelManager
@@ -717,6 +721,7 @@ class MainWindow(QMainWindow):
         self.stop_jobs()
         self.autosave_timer.stop()
         self.autosaver.discard()
+        save_choices(self.source_panel.choices())
         event.accept()
 
 

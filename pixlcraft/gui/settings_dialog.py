@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..palette import builtin_catalog
 from ..settings import FIELDS, SettingField, Settings, SettingsError, save_settings
 from . import errors
 
@@ -98,8 +99,12 @@ class SettingsDialog(QDialog):
             return box
         if f.kind == "choice":
             combo = QComboBox(self)
+            words = dict(_CHOICE_WORDS)
+            if f.name == "default_palette":
+                words.update({name: f"{brand} ({material.description.lower()})"
+                              for name, brand, material in builtin_catalog()})
             for choice in f.choices:
-                combo.addItem(_CHOICE_WORDS.get(choice, choice), choice)
+                combo.addItem(words.get(choice, choice), choice)
             combo.setCurrentIndex(max(0, combo.findData(value)))
             return combo
         if f.kind == "int":

@@ -599,6 +599,67 @@ class SourcePanel(QWidget):
 
     # ------------------------------------------------------------------------------------------- state
 
+    def settings_changed(self, settings: Settings) -> None:
+        """New settings from the dialog: only how things are shown (units) follows; the choices on the panel,
+        which describe the pattern being worked on, stay as they are."""
+        self.settings = settings
+        self.size_unit.setItemText(1, "in" if settings.units == "in" else "cm")
+        self._update_size_hint()
+
+    def choices(self) -> dict[str, Any]:
+        """The panel's choices, to remember for the next launch (:mod:`pixlcraft.choices`)."""
+        return {
+            "craft": self.current_craft(), "palette": self.current_palette_name(),
+            "fabric_count": float(self.fabric.currentData() or 14.0), "size_unit": str(self.size_unit.currentData()),
+            "width": self.width_cells.value(), "height": self.height_cells.value(),
+            "use_budget": self.use_budget.isChecked(), "budget": self.budget.value(),
+            "owned": self.owned.text(), "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
+            "method": "ai" if self.ai.isChecked() else "classic",
+            "photo_cleanup": self.photo_cleanup.isChecked(),
+        }
+
+    def restore_choices(self, values: dict[str, Any]) -> None:
+        """Put back remembered choices (each one only if it still makes sense here)."""
+        palette = values.get("palette")
+        if isinstance(palette, str) and palette in builtin_names():
+            self._select_builtin(palette)
+        count = values.get("fabric_count")
+        if count is not None and self.fabric.findData(float(count)) >= 0:
+            self.fabric.setCurrentIndex(self.fabric.findData(float(count)))
+        for key, box in (("width", self.width_cells), ("height", self.height_cells), ("budget", self.budget)):
+            if key in values:
+                box.setValue(int(values[key]))
+        for key, check in (("use_budget", self.use_budget), ("dither", self.dither), ("cleanup", self.cleanup),
+                           ("photo_cleanup", self.photo_cleanup)):
+            if key in values:
+                check.setChecked(bool(values[key]))
+        if "owned" in values:
+            self.owned.setText(str(values["owned"]))
+        if values.get("method") == "ai" and self.ai.isEnabled():
+            self.ai.setChecked(True)
+        self._update_size_hint()
+
+    def show_pattern(self, pattern: Pattern) -> None:
+        """Show an opened pattern's own choices: its craft and brand, its size in cells, its colour count."""
+        self.select_palette(pattern.palette)
+        self.size_unit.setCurrentIndex(self.size_unit.findData("cells"))
+        self.width_cells.setValue(pattern.width)
+        self.height_cells.setValue(pattern.height)
+        used = len(pattern.used_indices())
+        self.use_budget.setChecked(True)
+        self.budget.setValue(max(self.budget.minimum(), min(used, self.budget.maximum())))
+        self._update_size_hint()
+
+    def _select_builtin(self, key: str) -> None:
+        craft = load_builtin(key).material.craft
+        button = self.craft_buttons.get(craft)
+        if button is None:
+            return
+        button.blockSignals(True)
+        button.setChecked(True)
+        button.blockSignals(False)
+        self._craft_changed(craft, prefer=key)
+
     def apply_settings(self, settings: Settings) -> None:
         """Defaults for a new pattern from the settings (craft, brand, fabric count, units)."""
         self.settings = settings
@@ -633,15 +694,8 @@ class SourcePanel(QWidget):
         key = palette.source.removeprefix("builtin:")
         if key not in builtin_names():
             return
-        craft = load_builtin(key).material.craft
-        button = self.craft_buttons.get(craft)
-        if button is None:
-            return
-        button.blockSignals(True)
-        button.setChecked(True)
-        button.blockSignals(False)
-        self._craft_changed(craft, prefer=key)
-        if craft == "stitch" and palette.material.pitch_mm > 0:
+        self._select_builtin(key)
+        if load_builtin(key).material.craft == "stitch" and palette.material.pitch_mm > 0:
             count = round(MM_PER_IN / palette.material.pitch_mm, 1)
             i = self.fabric.findData(float(count))
             if i >= 0:
