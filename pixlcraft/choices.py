@@ -32,6 +32,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "cleanup": bool,
     "method": str,
     "photo_cleanup": bool,
+    "export_folder": str,
 }
 
 

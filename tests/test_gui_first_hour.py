@@ -143,3 +143,50 @@ def test_opening_a_pattern_shows_its_own_size_and_colours(qtbot, window, dialogs
     assert (p.width_cells.value(), p.height_cells.value()) == (64, 40)
     assert p.budget.value() == len(made.pattern.used_indices()) and p.use_budget.isChecked()
     assert p.current_palette_name() == "hama" and p.current_craft() == "bead"
+
+
+def test_help_has_a_guide_and_the_real_shortcut_list(qtbot, window, dialogs):  # noqa: F811
+    from pixlcraft.gui.help_dialogs import shortcut_rows
+
+    guide = window._show_dialog("guide")
+    assert "five steps" in guide.text.toPlainText()
+    shortcuts = window._show_dialog("shortcuts")
+    rows = dict(shortcut_rows(window.actions))
+    assert shortcuts.table.topLevelItemCount() == len(rows) >= 15
+    assert rows["Export"] == "Ctrl+E" and rows["Select"] == "V" and "Ctrl+Shift+S" in rows["Save As"]
+    guide.close()
+    shortcuts.close()
+
+
+def test_export_starts_in_the_last_folder_and_offers_to_open_the_result(qtbot, window, dialogs, tmp_path,  # noqa: F811
+                                                                        monkeypatch):
+    from pixlcraft.gui import export_dialog
+
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    assert window.export_folder() == SAMPLE.parent  # no export yet: the photo's folder, not the home folder
+    dialog = window.open_export_dialog()
+    target = tmp_path / "out" / "chart.png"
+    target.parent.mkdir()
+    dialog.start_export("png", target, {})
+    qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=30000)
+    assert target.is_file() and dialog.open_file_button.isVisible() and dialog.open_folder_button.isVisible()
+    opened = []
+    monkeypatch.setattr(export_dialog, "open_url", lambda url, opener: opened.append(url.toLocalFile()) or True)
+    dialog.open_folder_button.click()
+    assert opened == [str(target.parent)]
+    dialog.close()
+    assert window.export_folder() == target.parent  # the next export starts where this one went
+    window.document.stack.set_clean()
+
+
+def test_progress_never_sits_frozen_at_zero(qtbot, window, dialogs):  # noqa: F811
+    from pixlcraft.jobs import Progress
+
+    panel = window.progress
+    panel.start("Making the pattern")
+    panel.update_progress(Progress("Reading the photo", 0, 4))
+    assert panel.bar.maximum() == 0  # a moving busy bar while nothing is measurable
+    panel.update_progress(Progress("Choosing colours", 2, 4))
+    assert (panel.bar.maximum(), panel.bar.value()) == (4, 2)
+    panel.finish()

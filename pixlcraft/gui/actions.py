@@ -101,6 +101,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("job.cancel", "&Cancel Job", "Stop the running job", "Esc", "", ("job",)),
     ActionSpec("models.manager", "AI &Models…", "See and download the AI models", "", ""),
     # Help
+    ActionSpec("help.guide", "&Quick Guide", "How to make a pattern, in five steps", _STD.HelpContents, ""),
+    ActionSpec("help.shortcuts", "&Keyboard Shortcuts", "Every keyboard shortcut", "Ctrl+/", ""),
     ActionSpec("help.about", "&About PixlCraft", "", "", ""),
 )
 
@@ -113,7 +115,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
                   "-",
                   "models.manager")),
-    ("&Help", ("help.about",)),
+    ("&Help", ("help.guide", "help.shortcuts", "-", "help.about")),
 )
 """Menus in order; ``-`` is a separator and ``@name`` a sub-menu the window fills (recent files)."""
 

@@ -168,6 +168,11 @@ def _step(opt) -> float:
     return 10 ** math.floor(math.log10(max(span, 1e-6)) - 1)
 
 
+def open_url(url, opener) -> bool:
+    """``opener(url)`` (QDesktopServices.openUrl; a seam for tests, which must not launch programs)."""
+    return bool(opener(url))
+
+
 class ExportDialog(QDialog):
     exported = Signal(object)
     """The files just written (a list of paths, the main one first)."""
@@ -232,6 +237,12 @@ class ExportDialog(QDialog):
         self.cancel_button.hide()
         self.close_button = QPushButton("Close", self)
         self.close_button.clicked.connect(self.close)
+        self.open_file_button = QPushButton("Open File", self)
+        self.open_file_button.clicked.connect(lambda: self._reveal(self.last_written[0]))
+        self.open_folder_button = QPushButton("Show in Folder", self)
+        self.open_folder_button.clicked.connect(lambda: self._reveal(self.last_written[0].parent))
+        for b in (self.open_file_button, self.open_folder_button):
+            b.hide()
 
         right = QVBoxLayout()
         right.setSpacing(8)
@@ -258,6 +269,8 @@ class ExportDialog(QDialog):
         right.addWidget(self.bar)
         right.addWidget(self.status)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_file_button)
+        buttons.addWidget(self.open_folder_button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
@@ -412,16 +425,29 @@ class ExportDialog(QDialog):
         self.list.setEnabled(not busy)
 
     def _progress(self, progress) -> None:
-        if progress.total:
+        if progress.total and progress.done > 0:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
+        else:
+            self.bar.setRange(0, 0)
         self.status.setText(progress.message or progress.stage)
 
     def _done(self, written: list[Path]) -> None:
         self.last_written = list(written)
         names = ", ".join(p.name for p in written)
         self.status.setText(f"Saved {names} in {written[0].parent}" if written else "Nothing was written.")
+        for b in (self.open_file_button, self.open_folder_button):
+            b.setVisible(bool(written))
+        if written:
+            self.folder = written[0].parent
         self.exported.emit(self.last_written)
+
+    def _reveal(self, path: Path) -> bool:
+        """Open a written file in its usual program, or its folder in the file manager."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        return open_url(QUrl.fromLocalFile(str(path)), QDesktopServices.openUrl)
 
     def _cancelled(self, _partial) -> None:
         self.status.setText("Export stopped; no file was written.")

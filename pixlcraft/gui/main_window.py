@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
             "make.run": lambda: self.make(self.source_panel.request()),
             "job.cancel": self.jobs.cancel,
             "models.manager": self.open_model_manager,
+            "help.guide": lambda: self._show_dialog("guide"),
+            "help.shortcuts": lambda: self._show_dialog("shortcuts"),
             "help.about": self.about,
         }
 
@@ -336,7 +338,7 @@ class MainWindow(QMainWindow):
         """Make a pattern from the panel's request (classic or AI), replacing the open one after asking."""
         if self.jobs.busy:
             return False
-        save_choices(self.source_panel.choices())  # the next launch starts where this one left off
+        save_choices({**load_choices(), **self.source_panel.choices()})  # the next launch starts here
         try:
             check_request(request)  # a request that cannot run fails now, before any "save changes?" question
         except PixlcraftError as exc:
@@ -495,6 +497,20 @@ class MainWindow(QMainWindow):
                                          "(Ctrl+Z undoes it).", 10000)
         return changed
 
+    def export_folder(self) -> Path | None:
+        """Where an export starts: the last export's folder, else the pattern's or the photo's folder."""
+        last = load_choices().get("export_folder")
+        for folder in (last, self.document.path.parent if self.document.path else None,
+                       Path(self.document.photo_path).parent if self.document.photo_path else None):
+            if folder and Path(folder).is_dir():
+                return Path(folder)
+        return None
+
+    def _exported(self, files: list[Path]) -> None:
+        if files:
+            self.statusBar().showMessage(f"Exported {files[0].name}", 8000)
+            save_choices({**load_choices(), "export_folder": str(files[0].parent)})
+
     def reduce_colors(self, k: int | None = None) -> bool:
         """Merge the pattern down to ``k`` colours (asked for when not given); undoable, reported."""
         from ..reduce import ReduceColors
@@ -540,11 +556,9 @@ class MainWindow(QMainWindow):
 
         if self.document.pattern is None:
             return None
-        folder = self.document.path.parent if self.document.path else None
-        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=folder)
+        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=self.export_folder())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.exported.connect(lambda files: self.statusBar().showMessage(f"Exported {files[0].name}", 8000)
-                                if files else None)
+        dialog.exported.connect(self._exported)
         dialog.open()
         return dialog
 
@@ -578,6 +592,14 @@ class MainWindow(QMainWindow):
     def _probe_ai(self) -> None:
         if not self.probe.busy:
             self.probe.start(probe_ai)
+
+    def _show_dialog(self, which: str):
+        from .help_dialogs import GuideDialog, ShortcutsDialog
+
+        dialog = GuideDialog(self) if which == "guide" else ShortcutsDialog(self.actions, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def about(self):
         from .about_dialog import AboutDialog
@@ -721,7 +743,7 @@ class MainWindow(QMainWindow):
         self.stop_jobs()
         self.autosave_timer.stop()
         self.autosaver.discard()
-        save_choices(self.source_panel.choices())
+        save_choices({**load_choices(), **self.source_panel.choices()})
         event.accept()
 
 

@@ -93,10 +93,10 @@ class ProgressPanel(QFrame):
         self.last = progress
         self._last_at = time.monotonic()
         self.stage.setText(progress.message or progress.stage)
-        if progress.total:
+        if progress.total and progress.done > 0:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(min(progress.done, progress.total))
-        else:
+        else:  # nothing measurable yet: a moving "busy" bar, never a bar frozen at 0 %
             self.bar.setRange(0, 0)
         self.time_left.setText(self._time_text())
         if progress.preview is not None:

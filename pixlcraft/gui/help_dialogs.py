@@ -1,0 +1,74 @@
+"""Help ▸ Quick Guide and Help ▸ Keyboard Shortcuts.
+
+The shortcut list is built from the actions themselves (:data:`~pixlcraft.gui.actions.ACTIONS`), so it can never
+disagree with what the keys really do.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout
+
+from .actions import ActionRegistry
+
+GUIDE = """
+<h2>PixlCraft in five steps</h2>
+<ol>
+<li><b>Start</b> — drop a photo on the left panel (or click it to choose one). For the AI method you can also
+just type what the picture should show.</li>
+<li><b>Craft and brand</b> — cross-stitch in DMC threads, fuse beads (Perler, Hama, Artkal, Nabbi) or bricks.
+Tick “Only colours I own” and list your codes to use only what is in your box.</li>
+<li><b>Size and colours</b> — the width in stitches, beads or studs (or in cm/inches), and how many colours at
+most. The pattern picks the <i>best</i> colours for your photo, not just the most common ones.</li>
+<li><b>Make pattern</b> — Classic is instant; AI (SD-πXL) redraws the picture in your palette and needs the
+AI engine and models once (Pattern ▸ AI Models…).</li>
+<li><b>Edit and export</b> — the Select tool (V) shows a cell's thread; arm Paint (B), Fill (G) or Pick (I) to
+change cells; Ctrl+Z undoes. Edit ▸ Reduce Colours… merges to fewer colours. File ▸ Export… prints a chart,
+a bead plan or a brick parts list.</li>
+</ol>
+<p>Your work is autosaved while you edit; after a crash PixlCraft offers to recover it.</p>
+"""
+
+
+class GuideDialog(QDialog):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Quick Guide")
+        self.resize(620, 460)
+        layout = QVBoxLayout(self)
+        self.text = QTextBrowser(self)
+        self.text.setHtml(GUIDE)
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+def shortcut_rows(registry: ActionRegistry) -> list[tuple[str, str]]:
+    """(command, keys) for every action that has a shortcut, in menu order."""
+    rows = []
+    for action_id in registry.ids():
+        action = registry[action_id]
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        if keys:
+            rows.append((action.text().replace("&", "").rstrip("…"), ", ".join(keys)))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, registry: ActionRegistry, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.resize(480, 560)
+        layout = QVBoxLayout(self)
+        self.table = QTreeWidget(self)
+        self.table.setHeaderLabels(["Command", "Keys"])
+        self.table.setRootIsDecorated(False)
+        self.table.setAlternatingRowColors(True)
+        for command, keys in shortcut_rows(registry):
+            self.table.addTopLevelItem(QTreeWidgetItem([command, keys]))
+        self.table.resizeColumnToContents(0)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
