@@ -188,8 +188,12 @@ def _preview_png(pattern: Pattern) -> bytes:
 
 
 def save_pixl(pattern: Pattern, path: str | Path) -> None:
-    """Write ``pattern`` as a self-contained ``.pixl`` file, atomically."""
+    """Write ``pattern`` as a self-contained ``.pixl`` file, atomically (with its chart symbols, given now to
+    any colour that has none, so the printed key of this file never changes)."""
+    from .symbols import ensure_symbols
+
     pattern.validate()
+    ensure_symbols(pattern)
     small = pattern.compact()
     metadata = _plain(small.metadata, "")
     metadata.setdefault("created", _now())

@@ -190,3 +190,28 @@ def test_progress_never_sits_frozen_at_zero(qtbot, window, dialogs):  # noqa: F8
     panel.update_progress(Progress("Choosing colours", 2, 4))
     assert (panel.bar.maximum(), panel.bar.value()) == (4, 2)
     panel.finish()
+
+
+def test_the_user_can_change_a_symbol_and_it_sticks(qtbot, window, dialogs, monkeypatch, tmp_path):  # noqa: F811
+    from pixlcraft.gui import errors
+    from pixlcraft.pattern import load_pixl
+    from pixlcraft.symbols import ensure_symbols
+
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    pattern = window.document.pattern
+    symbols = ensure_symbols(pattern)
+    index, other = sorted(symbols)[0], sorted(symbols)[1]
+    offered = []
+    monkeypatch.setattr(errors, "ask_choice",
+                        lambda parent, title, label, items, current: offered.extend(items) or items[-1])
+    assert window.change_symbol(index)
+    assert ensure_symbols(pattern)[index] == "■" and window.canvas.symbols[index] == "■"
+    assert len(offered) == 151 and window.document.worth_asking  # the choice is not lost silently
+    before = window.canvas.symbols[other]
+    window.paint_cells([(0, 0), (0, 1)])  # an edit moves no symbol
+    assert window.canvas.symbols[other] == before
+    window.save_to(tmp_path / "s.pixl")
+    wait_idle(qtbot, window)
+    saved = load_pixl(tmp_path / "s.pixl")
+    assert ensure_symbols(saved)[saved.palette.find(pattern.palette[index].code)] == "■"

@@ -270,7 +270,7 @@ def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repor
     boards = split_boards(pattern.height, pattern.width, size)
     counts = counts_per_board(pattern, boards)
     totals = counts.sum(axis=0)
-    order, symbols = assign_symbols(totals)
+    order, symbols = assign_symbols(totals, pattern)
     doc = _Doc(pattern, str(pattern.metadata.get("title") or path.stem), boards, used_boards(pattern, boards),
                counts, totals, order, symbols, size, pitch_mm, true_scale, paper)
     # Page numbers say "of N", and tables may run over: lay the document out once to count, then for real.

@@ -202,15 +202,18 @@ def draw_axis_numbers(c, size: int, x: float, top: float, pitch: float, first_co
     c.restoreState()
 
 
-def assign_symbols(totals: np.ndarray) -> tuple[list[int], list[str]]:
-    """Used palette indices, most used first, and a symbol per palette index (the best-reading symbols go to the
-    colours placed most often; unused colours get none)."""
+def assign_symbols(totals: np.ndarray, pattern: Pattern) -> tuple[list[int], list[str]]:
+    """Used palette indices, most used first, and a symbol per palette index: the pattern's own symbols
+    (:func:`pixlcraft.symbols.ensure_symbols`), the same as on screen and in every other export."""
+    from ..symbols import ensure_symbols
     from .symbols import symbols_for
 
     order = sorted(np.flatnonzero(totals).tolist(), key=lambda i: (-int(totals[i]), i))
+    symbols_for(len(order))  # more colours than symbols: the clear error
+    assigned = ensure_symbols(pattern)
     symbols = [""] * len(totals)
-    for i, ch in zip(order, symbols_for(len(order)), strict=True):
-        symbols[i] = ch
+    for i in order:
+        symbols[i] = assigned.get(i, "")
     return order, symbols
 
 

@@ -304,7 +304,7 @@ def _render_pdf(pattern: Pattern, options: dict[str, Any], title: str, total_pag
     base = BASES[options["base"]]
     lines = parts_list(pattern, options)
     sections, counts = section_counts(pattern)
-    order, symbols = assign_symbols(counts.sum(axis=0))
+    order, symbols = assign_symbols(counts.sum(axis=0), pattern)
     shape = "circle" if element.key.startswith("round") else "square"
     buf = io.BytesIO()
     c = new_canvas(buf, options["paper"], title, "Brick mosaic instructions")

@@ -38,6 +38,7 @@ import numpy as np
 from .. import __version__
 from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern
+from ..symbols import ensure_symbols
 from .registry import ExportFormat, ExportOption, sibling, write_files
 from .symbols import symbols_for
 
@@ -117,13 +118,15 @@ class Thread:
 
 
 def thread_key(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, skein_m: float = 8.0) -> list[Thread]:
-    """The threads the pattern uses, most-stitched first (they get the clearest symbols), ties in palette order."""
+    """The threads the pattern uses, most-stitched first, ties in palette order, each with the symbol the
+    pattern keeps for it (:func:`pixlcraft.symbols.ensure_symbols`: the same in every export and on screen)."""
     counts = pattern.counts()
     used = [int(i) for i in np.flatnonzero(counts)]
     used.sort(key=lambda i: (-int(counts[i]), i))
-    syms = symbols_for(len(used))
+    symbols_for(len(used))  # more threads than symbols: the clear error, before any page is drawn
+    assigned = ensure_symbols(pattern)
     out = []
-    for sym, i in zip(syms, used, strict=True):
+    for sym, i in ((assigned[i], i) for i in used):
         e = pattern.palette[i]
         n = int(counts[i])
         out.append(Thread(i, sym, e.code, e.name, e.rgb, n, skeins_needed(n, fabric_count, strands, skein_m)))

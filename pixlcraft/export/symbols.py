@@ -1,43 +1,14 @@
-"""Chart symbols: one glyph per thread, chosen so that no two can be mistaken for each other in a small cell.
-
-A stitcher tells threads apart only by the symbol, often on a black-and-white print at 2–3 mm per cell, so the
-list below is curated by hand from DejaVu Sans (the embedded chart font):
-
-* every symbol is a real character of the font (tracker apps such as Pattern Keeper read the text of the PDF);
-* no two symbols are the same shape at another size or weight (● and •, ■ and ▪, △ and Δ, + and ✚, × and ✖),
-  nor near-twins at print size (U and ∪, C and ⊂, € and ∈, √ and ✓, ◆ and ◈, ⊕ and ☮, ◐ and ☯, © and ☺,
-  diagonal hatchings ▧ ▨, 0/O/○, 1/I, 5/S, 8/B, 2/Z); ``tests/test_stitch_pdf.py`` renders every glyph,
-  normalises it to its ink box and checks that no two have the same silhouette with each one's ink lying on the
-  other's;
-* the order is the order of use: bold, simple shapes first (the most-stitched threads get the symbols that read
-  best), intricate pictographs last.
-"""
+"""Chart symbols for the printed charts: the list and assignment live in :mod:`pixlcraft.symbols`; here is what
+only the PDF writers need (symbols in order for the board and brick keys, and a check against the font)."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from ..errors import InputError
+from ..symbols import MAX_SYMBOLS, SYMBOLS
 
-SYMBOLS: tuple[str, ...] = tuple(
-    # filled/outline pairs of simple shapes
-    "■□▲△▼▽●○◆◇★☆♥♡♠♣✚✖"
-    # halves and corners of circles and squares
-    "◐◑◒◓◀▶◢◣◤◥▣◉◎⊕⊗⊙⊞⊠"
-    # capitals that cannot be confused with any other symbol here
-    "ABCDEFGHKLMNPRSTUVYZ"
-    "◧◨◩◪◭◮"
-    "ΩΣΦΨΠΓθλπ"
-    "#%&@$?!=÷±§¶¥£€¢†"
-    "♤♧✦✧✪✱✿❀❖❄✶☀☂☺♪♫⚑⚐✓✗⌂⌘"
-    "←↑→↓↔↕↖↗↘↙"
-    "∞≈≠⊃∫∂347¤"
-    "▤▥▦◸◹◺◿⬡⬠"
-    "☢☣✈✉✂⚓⚡♀♂☎☁☘"
-)
-"""Every chart symbol, in the order they are handed out."""
-
-MAX_SYMBOLS = len(SYMBOLS)
+__all__ = ["MAX_SYMBOLS", "SYMBOLS", "missing_from_font", "symbols_for"]
 
 
 def symbols_for(n: int) -> list[str]:

@@ -162,3 +162,11 @@ def ask_int(parent: QWidget | None, title: str, label: str, value: int, minimum:
 
     number, ok = QInputDialog.getInt(parent, title, label, value, minimum, maximum)
     return int(number) if ok else None
+
+
+def ask_choice(parent: QWidget | None, title: str, label: str, items: list[str], current: int = 0) -> str | None:
+    """One of ``items`` from the user, or None when they cancel (tests monkeypatch it)."""
+    from PySide6.QtWidgets import QInputDialog
+
+    item, ok = QInputDialog.getItem(parent, title, label, items, current, False)
+    return str(item) if ok else None

@@ -89,6 +89,8 @@ class Legend(QWidget):
     replaceRequested = Signal(int, object)
     """Replace every cell of palette index ``old`` with a colour (index or PaletteEntry)."""
     mergeRequested = Signal(object, int)
+    symbolChangeRequested = Signal(int)
+    """The user wants another chart symbol for this colour (palette index)."""
     """Merge the listed palette indices into the given index."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -264,6 +266,9 @@ class Legend(QWidget):
         replace = QAction(f"Replace {entry.code} everywhere with…", menu)
         replace.triggered.connect(lambda: self.ask_replace(index))
         menu.addAction(replace)
+        symbol = QAction(f"Change the chart symbol of {entry.code}…", menu)
+        symbol.triggered.connect(lambda: self.symbolChangeRequested.emit(index))
+        menu.addAction(symbol)
         selected = self.selected_indices()
         if len(selected) >= 2:
             merge = menu.addMenu(f"Merge {len(selected)} colours into")

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.legend.otherColorChosen.connect(self.set_paint_entry)
         self.legend.replaceRequested.connect(self.replace_color)
         self.legend.mergeRequested.connect(self.merge_colors)
+        self.legend.symbolChangeRequested.connect(self.change_symbol)
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
@@ -496,6 +497,33 @@ class MainWindow(QMainWindow):
                                          f"{'' if command.count == 1 else 's'} recoloured to a neighbour's colour "
                                          "(Ctrl+Z undoes it).", 10000)
         return changed
+
+    def change_symbol(self, index: int, symbol: str | None = None) -> bool:
+        """Give a colour another chart symbol (asked for when not given); a colour that had it swaps."""
+        from ..symbols import LIGHT_FIRST, ensure_symbols, set_symbol
+
+        pattern = self.document.pattern
+        if pattern is None:
+            return False
+        current = ensure_symbols(pattern).get(index)
+        if symbol is None:
+            owners = {sym: i for i, sym in ensure_symbols(pattern).items()}
+            items = [s if s not in owners else f"{s}   (now {pattern.palette[owners[s]].code})" for s in LIGHT_FIRST]
+            start = LIGHT_FIRST.index(current) if current in LIGHT_FIRST else 0
+            chosen = errors.ask_choice(self, "Chart symbol", f"Symbol for {pattern.palette[index].code} "
+                                       f"{pattern.palette[index].name} (lightest first):", items, start)
+            if chosen is None:
+                return False
+            symbol = chosen.split()[0]
+        if symbol == current:
+            return False
+        set_symbol(pattern, index, symbol)
+        self.document.stack.mark_dirty()
+        self.document.precious = True  # a hand-made choice: ask before it is lost unsaved
+        self.canvas.refresh()
+        self.legend.set_pattern(pattern)
+        self.statusBar().showMessage(f"{pattern.palette[index].code} is now charted as {symbol}.", 8000)
+        return True
 
     def export_folder(self) -> Path | None:
         """Where an export starts: the last export's folder, else the pattern's or the photo's folder."""

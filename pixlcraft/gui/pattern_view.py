@@ -30,8 +30,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
-from ..export.symbols import SYMBOLS
 from ..pattern import EMPTY, Pattern
+from ..symbols import ensure_symbols
 
 TOOLS = ("select", "paint", "fill", "pick", "pan")
 MIN_CELL_PX = 0.25
@@ -57,11 +57,12 @@ def float_photo_to_qimage(srgb: np.ndarray, max_side: int = 1600) -> QImage:
 
 
 def chart_symbols(pattern: Pattern) -> dict[int, str]:
-    """Palette index → chart symbol, handed out as the printed chart does (most used colour first, ties in
-    palette order, from the same list), so the screen, the legend and the PDF agree."""
+    """Palette index → chart symbol: the pattern's own, kept for its life (as the printed chart uses them);
+    colours past the last symbol show their number."""
+    assigned = ensure_symbols(pattern)
     counts = pattern.counts()
-    used = [int(i) for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
-    return {index: SYMBOLS[n] if n < len(SYMBOLS) else str(n + 1) for n, index in enumerate(used)}
+    extra = [int(i) for i in np.flatnonzero(counts) if int(i) not in assigned]
+    return {**assigned, **{index: str(n + len(assigned) + 1) for n, index in enumerate(extra)}}
 
 
 def ink_for(rgb: Sequence[int]) -> QColor:

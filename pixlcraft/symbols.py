@@ -1,0 +1,113 @@
+"""Chart symbols: one glyph per thread, and which colour of a pattern has which.
+
+A stitcher tells threads apart only by the symbol, often on a black-and-white print at 2–3 mm per cell, so the
+list is curated by hand from DejaVu Sans (the embedded chart font):
+
+* every symbol is a real character of the font (tracker apps such as Pattern Keeper read the text of the PDF);
+* no two symbols are the same shape at another size or weight (● and •, ■ and ▪, △ and Δ, + and ✚, × and ✖),
+  nor near-twins at print size (U and ∪, C and ⊂, € and ∈, √ and ✓, ◆ and ◈, ⊕ and ☮, ◐ and ☯, © and ☺,
+  diagonal hatchings ▧ ▨, 0/O/○, 1/I, 5/S, 8/B, 2/Z); ``tests/test_stitch_pdf.py`` renders every glyph,
+  normalises it to its ink box and checks that no two have the same silhouette with each one's ink lying on the
+  other's.
+
+A colour keeps its symbol for the life of its pattern: the assignment is stored in the pattern
+(``metadata["symbols"]``, colour code → symbol, so it survives palette compaction and is saved in the .pixl),
+every export and the window use it, and a flood fill that changes which colour is most used moves no symbol.
+Colours that have none yet get the unused symbol with the least ink, most-used colour first
+(:data:`LIGHT_FIRST`), so a black-and-white print of a big background is not a field of black squares.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pattern import Pattern
+
+METADATA_KEY = "symbols"
+
+SYMBOLS: tuple[str, ...] = tuple(
+    # filled/outline pairs of simple shapes
+    "■□▲△▼▽●○◆◇★☆♥♡♠♣✚✖"
+    # halves and corners of circles and squares
+    "◐◑◒◓◀▶◢◣◤◥▣◉◎⊕⊗⊙⊞⊠"
+    # capitals that cannot be confused with any other symbol here
+    "ABCDEFGHKLMNPRSTUVYZ"
+    "◧◨◩◪◭◮"
+    "ΩΣΦΨΠΓθλπ"
+    "#%&@$?!=÷±§¶¥£€¢†"
+    "♤♧✦✧✪✱✿❀❖❄✶☀☂☺♪♫⚑⚐✓✗⌂⌘"
+    "←↑→↓↔↕↖↗↘↙"
+    "∞≈≠⊃∫∂347¤"
+    "▤▥▦◸◹◺◿⬡⬠"
+    "☢☣✈✉✂⚓⚡♀♂☎☁☘"
+)
+"""Every chart symbol, in the order they are handed out."""
+
+MAX_SYMBOLS = len(SYMBOLS)
+
+LIGHT_FIRST: str = (
+    "♤♡!✓☆♧✧⚡÷⚐♪?→←↓↑↙↖↘↗∫=†LΓ≈◇∞7⊃✂YT▽△F⌂∂✦✶↔λ¤↕○¢±⬡◹◿◸◺♫⬠π☀✈C3≠Σ☣£V4⚓⊙¥P§✗S$E€□ZUAK☂♀HΠG◎R★θ❄♂#&✉D¶%"
+    "Ψ⊗⊕ΩB◭◮NΦ☁❖⚑♠☢☺❀M⊞☘✚✿⊠✖♣⌘@✱✪◐◓◒◑◆◀▼◢◥◣◤▲▶▥▤◉♥◧◪◩◨▦▣●☎■"
+)
+"""The symbols by how much ink they print (DejaVu Sans, measured by ``tests/test_symbols.py``), least first."""
+
+
+def stored(pattern: Pattern) -> dict[str, str]:
+    """The pattern's assignment, colour code → symbol (only well-formed entries)."""
+    raw = pattern.metadata.get(METADATA_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str) and v in SYMBOLS}
+
+
+def ensure_symbols(pattern: Pattern) -> dict[int, str]:
+    """Palette index → symbol for every colour the pattern uses, keeping every symbol already given and giving
+    new colours the lightest unused symbols, most-used first. Records the result in the pattern. Colours beyond
+    the :data:`MAX_SYMBOLS` available get none (a chart cannot show them; the exporters say so)."""
+    codes = [e.code for e in pattern.palette]
+    counts = pattern.counts()
+    used = [int(i) for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+    have = stored(pattern)
+    # keep each existing symbol once (a damaged file could list one symbol twice)
+    taken: set[str] = set()
+    kept: dict[str, str] = {}
+    for code, sym in have.items():
+        if sym not in taken:
+            kept[code] = sym
+            taken.add(sym)
+    free = iter(s for s in LIGHT_FIRST if s not in taken)
+    result: dict[int, str] = {}
+    for index in used:
+        code = codes[index]
+        if code not in kept:
+            sym = next(free, None)
+            if sym is None:
+                continue
+            kept[code] = sym
+        result[index] = kept[code]
+    pattern.metadata[METADATA_KEY] = kept
+    return result
+
+
+def set_symbol(pattern: Pattern, index: int, symbol: str) -> dict[int, str]:
+    """Give colour ``index`` the chosen ``symbol``; a colour that had it takes the old one (a swap)."""
+    if symbol not in SYMBOLS:
+        from .errors import InputError
+
+        raise InputError(f"'{symbol}' is not one of the chart symbols.")
+    ensure_symbols(pattern)
+    kept = stored(pattern)
+    code = pattern.palette[index].code
+    previous = kept.get(code)
+    for other, sym in list(kept.items()):
+        if sym == symbol and other != code:
+            if previous is None:
+                del kept[other]
+            else:
+                kept[other] = previous
+    kept[code] = symbol
+    pattern.metadata[METADATA_KEY] = kept
+    return ensure_symbols(pattern)
