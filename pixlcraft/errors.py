@@ -8,7 +8,17 @@ from __future__ import annotations
 
 
 class PixlcraftError(Exception):
-    """A problem the user can fix (bad input, missing model, unwritable file)."""
+    """A problem the user can fix (bad input, missing model, unwritable file).
+
+    ``str(error)`` is the command line's wording (it may name flags such as ``--max-colors``). Where the fix is
+    different in the window, ``gui`` says it in the window's words (menus, buttons) and ``action`` names the
+    window's command that fixes it (an action id such as ``"edit.reduce"``), which the window can offer.
+    """
+
+    def __init__(self, message: str = "", *, gui: str = "", action: str = "") -> None:
+        super().__init__(message)
+        self.gui = gui
+        self.action = action
 
 
 class InputError(PixlcraftError):

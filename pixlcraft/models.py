@@ -560,7 +560,13 @@ def resolve_model(
         why += "; the cached copy has only the fp16 weights"
     elif incomplete:
         why += f"; the cached copy is incomplete, it lacks {'; '.join(incomplete)}"
-    raise ModelMissingError(_missing_message(repo_id, role, spec, cache, why, precision))
+    size = f", about {_size_text(spec.download_size_mb(precision))}" if spec is not None else ""
+    raise ModelMissingError(
+        _missing_message(repo_id, role, spec, cache, why, precision),
+        gui=f"The {ROLES[role][0]} is not on this computer yet ({why}{size}). Pattern ▸ AI Models… downloads "
+            "it, once, while you are online.",
+        action="models.manager",
+    )
 
 
 def _has_precision(folder: Path, spec: ModelSpec | None, precision: str) -> bool:

@@ -215,3 +215,56 @@ def test_the_user_can_change_a_symbol_and_it_sticks(qtbot, window, dialogs, monk
     wait_idle(qtbot, window)
     saved = load_pixl(tmp_path / "s.pixl")
     assert ensure_symbols(saved)[saved.palette.find(pattern.palette[index].code)] == "■"
+
+
+def _dmc_pattern(width: int, max_colors: int | None):
+    from pixlcraft.convert import ConvertOptions, convert_photo
+    from pixlcraft.imageio import load_photo
+    from pixlcraft.palette import load_builtin
+
+    return convert_photo(load_photo(SAMPLE), load_builtin("dmc"), ConvertOptions(width=width,
+                                                                               max_colors=max_colors)).pattern
+
+
+def test_export_offers_only_what_fits_the_pattern(qtbot, window, dialogs):  # noqa: F811
+    window.document.open(_dmc_pattern(80, 24), saved=True)
+    dialog = window.open_export_dialog()
+    for key in ("bead-pdf", "bricklink-xml", "ldraw"):
+        assert dialog.reason_for(key), key  # greyed, with the reason
+    assert "fuse-bead" in dialog.reason_for("bead-pdf") and "cross-stitch" in dialog.reason_for("bead-pdf")
+    assert dialog.reason_for("stitch-pdf") == "" and dialog.reason_for("pes") == ""
+    dialog.select_format("pes")
+    assert "20.0 × " in dialog.preview_text.text()  # 80 cells at the file's 2.5 mm, not the fabric's 1.8 mm
+    dialog.close()
+
+
+def test_a_chart_with_too_many_colours_offers_to_reduce_them(qtbot, window, dialogs, monkeypatch):  # noqa: F811
+    from pixlcraft.gui import errors
+
+    window.document.open(_dmc_pattern(200, None), saved=True)
+    used = len(window.document.pattern.used_indices())
+    assert used > 151
+    dialog = window.open_export_dialog()
+    dialog.select_format("stitch-pdf")
+    assert not dialog.export_button.isEnabled() and dialog.reduce_button.isVisible()
+    assert f"{used} colours" in dialog.status.text() and "--" not in dialog.status.text()
+    dialog.reduce_button.click()
+    assert len(window.document.pattern.used_indices()) == 151 and len(dialog.pattern.used_indices()) == 151
+    assert dialog.export_button.isEnabled() and not dialog.reduce_button.isVisible()
+    dialog.close()
+    window.actions["edit.undo"].trigger()  # the reduction is an ordinary edit
+    assert len(window.document.pattern.used_indices()) == used
+    # the same problem reported by the core speaks the window's language and offers the fix
+    from pixlcraft.export.symbols import symbols_for
+
+    try:
+        symbols_for(used)
+    except Exception as exc:  # noqa: BLE001
+        error = exc
+    monkeypatch.setattr(errors, "ask_int", lambda *a: 151)
+    dialogs.answers = ["yes"]
+    window._job_failed(error)
+    shown = dialogs.shown[-1]
+    assert "Edit ▸ Reduce Colours" in shown.text and "--max-colors" not in shown.text
+    assert len(window.document.pattern.used_indices()) == 151
+    window.document.stack.set_clean()

@@ -38,6 +38,7 @@ from .boards import (
     used_boards,
 )
 from .registry import ExportFormat, ExportOption, write_bytes
+from .symbols import MAX_SYMBOLS
 
 DEFAULT_PITCH_MM = 5.0
 """Pitch used for a pattern whose palette is not a bead palette (a midi pegboard)."""
@@ -292,5 +293,6 @@ FORMATS = [
                          "pegboard (5 mm midi, 2.6 mm mini), with a 10 cm ruler to check the print"),
         ],
         write,
+        max_colors=MAX_SYMBOLS,
     )
 ]

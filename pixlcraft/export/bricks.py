@@ -43,6 +43,7 @@ from .boards import (
     swatch_cell,
 )
 from .registry import ExportFormat, ExportOption, write_bytes, write_text
+from .symbols import MAX_SYMBOLS
 
 LDU_PER_STUD = 20
 PLATE_LDU = 8
@@ -103,7 +104,9 @@ def check_lego(pattern: Pattern, fmt: str, need: tuple[str, ...]) -> None:
         raise InputError(
             f"{fmt} needs the LEGO palette: this pattern uses {pattern.palette.brand} colours "
             f"('{pattern.palette.name}'), which have no {' or '.join(what[n] for n in need)}. "
-            "Make the pattern with --palette lego (or a palette file with bricklink_id and ldraw_code columns)."
+            "Make the pattern with --palette lego (or a palette file with bricklink_id and ldraw_code columns).",
+            gui=f"Brick parts lists need a pattern in LEGO colours, and this one uses {pattern.palette.brand} "
+                "colours. Choose Bricks ▸ LEGO in the panel on the left and make the pattern again.",
         )
     for n in need:
         missing = [e for e in used if getattr(e, n) is None]
@@ -437,13 +440,22 @@ def write_pdf(pattern: Pattern, path: Path, options: dict[str, Any], reporter: R
 _PAPER = ExportOption("paper", str, "a4", "paper size", choices=("a4", "letter"))
 _CRAFTS = ["brick"]
 
+
+def fits_lego(pattern: Pattern) -> str:
+    """"" when every used colour has its BrickLink and LDraw ids, else why not (the export dialog's reason)."""
+    try:
+        check_lego(pattern, "A brick parts list", ("bricklink_id", "ldraw_code"))
+    except InputError as e:
+        return e.gui or str(e)
+    return ""
+
 FORMATS = [
     ExportFormat("bricklink-xml", ".xml", "BrickLink wanted list of the 1×1 elements and the base, ready to upload",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_xml),
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_xml, fits_lego),
     ExportFormat("ldraw", ".ldr", "LDraw 3-D model of the mosaic (LDraw viewers, LeoCAD, Stud.io)",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR], write_ldraw),
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR], write_ldraw, fits_lego),
     ExportFormat("parts-csv", ".csv", "Parts list as a spreadsheet: element, colour, BrickLink and LDraw ids, "
-                 "quantity", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_csv),
+                 "quantity", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_csv, fits_lego),
     ExportFormat("brick-pdf", ".pdf", "Building instructions: parts list, section map, one page per 16×16 section",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _PAPER], write_pdf),
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _PAPER], write_pdf, fits_lego, MAX_SYMBOLS),
 ]

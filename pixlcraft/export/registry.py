@@ -171,6 +171,10 @@ class ExportFormat:
     crafts: Sequence[str]
     options: Sequence[ExportOption]
     write: Writer = field(repr=False, compare=False)
+    check: Callable[[Pattern], str] | None = field(default=None, repr=False, compare=False)
+    """Optional: "" when a pattern of the right craft can be written, else why not, in the window's words."""
+    max_colors: int | None = None
+    """The most colours the format can show (a chart's symbols); more is fixable by reducing the colours."""
 
     def __post_init__(self) -> None:
         if not self.extension.startswith("."):
@@ -220,6 +224,16 @@ def _load() -> tuple[ExportFormat, ...]:
 def formats() -> list[ExportFormat]:
     """Every available format, in :data:`WRITER_MODULES` order."""
     return list(_load())
+
+
+def unfit_reason(fmt: ExportFormat, pattern: Pattern) -> str:
+    """"" when ``fmt`` fits ``pattern``, else one sentence saying why (for the export dialog's greyed rows)."""
+    craft = pattern.palette.material.craft
+    if craft not in fmt.crafts:
+        words = {"stitch": "cross-stitch", "bead": "fuse-bead", "brick": "brick", "generic": "any"}
+        wanted = " or ".join(words.get(c, c) for c in fmt.crafts)
+        return f"For {wanted} patterns; this one is a {words.get(craft, craft)} pattern."
+    return fmt.check(pattern) if fmt.check is not None else ""
 
 
 def formats_for(craft: str) -> list[ExportFormat]:

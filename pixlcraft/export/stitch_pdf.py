@@ -40,7 +40,7 @@ from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern
 from ..symbols import ensure_symbols
 from .registry import ExportFormat, ExportOption, sibling, write_files
-from .symbols import symbols_for
+from .symbols import MAX_SYMBOLS, symbols_for
 
 if TYPE_CHECKING:
     from .pdfkit import Tile
@@ -522,5 +522,6 @@ FORMATS = [
         ("stitch",),
         OPTIONS,
         write,
+        max_colors=MAX_SYMBOLS,
     )
 ]

@@ -16,7 +16,11 @@ def symbols_for(n: int) -> list[str]:
     if n > MAX_SYMBOLS:
         raise InputError(
             f"this pattern uses {n} threads, but a chart can show at most {MAX_SYMBOLS} distinct symbols; "
-            f"reduce the colours (convert with --max-colors {MAX_SYMBOLS} or fewer)."
+            f"reduce the colours (pixlcraft reduce PATTERN --max-colors {MAX_SYMBOLS}, or convert with "
+            f"--max-colors {MAX_SYMBOLS} or fewer).",
+            gui=f"This pattern uses {n} colours, but a printed chart can tell at most {MAX_SYMBOLS} apart by "
+                f"symbol. Reduce the colours first (Edit ▸ Reduce Colours…).",
+            action="edit.reduce",
         )
     return list(SYMBOLS[:n])
 

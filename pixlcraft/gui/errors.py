@@ -78,10 +78,10 @@ def describe(error: BaseException) -> Message:
     anything else as an apology with the traceback in the details."""
     if isinstance(error, Cancelled):
         return Message("info", "Stopped", "The job was stopped. Nothing was changed.")
-    if isinstance(error, InputError):
-        return Message("warning", "PixlCraft cannot use this", _sentence(str(error)))
+    if isinstance(error, InputError):  # the window's own wording when the core gives one (no CLI flags)
+        return Message("warning", "PixlCraft cannot use this", _sentence(error.gui or str(error)))
     if isinstance(error, PixlcraftError):
-        return Message("warning", "PixlCraft", _sentence(str(error)))
+        return Message("warning", "PixlCraft", _sentence(error.gui or str(error)))
     if isinstance(error, MemoryError):
         return Message(
             "error",

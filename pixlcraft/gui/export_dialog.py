@@ -12,6 +12,7 @@ format can follow (a chart and a preview picture, say).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from .bridge import JobRunner
 from .pattern_view import numpy_to_qimage
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+REASON_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIEW_PX = 240
 
 
@@ -178,13 +180,16 @@ class ExportDialog(QDialog):
     """The files just written (a list of paths, the main one first)."""
 
     def __init__(self, pattern: Pattern, parent: QWidget | None = None, *, settings: Settings | None = None,
-                 folder: str | Path | None = None) -> None:
+                 folder: str | Path | None = None, reduce: Callable[[int], Pattern | None] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export pattern")
         self.resize(900, 600)
         self.pattern = pattern.copy()  # a snapshot: edits in the window while exporting do not mix in
         self.settings = settings
         self.folder = Path(folder) if folder else Path.home()
+        self.reduce = reduce
+        """Reduces the window's pattern to K colours and returns it (None: cancelled); offered when a format
+        can show fewer colours than the pattern has."""
         self.registry = _registry()
         self.runner = JobRunner(self)
         self.runner.progress.connect(self._progress)
@@ -237,6 +242,9 @@ class ExportDialog(QDialog):
         self.cancel_button.hide()
         self.close_button = QPushButton("Close", self)
         self.close_button.clicked.connect(self.close)
+        self.reduce_button = QPushButton("", self)
+        self.reduce_button.clicked.connect(self._reduce_clicked)
+        self.reduce_button.hide()
         self.open_file_button = QPushButton("Open File", self)
         self.open_file_button.clicked.connect(lambda: self._reveal(self.last_written[0]))
         self.open_folder_button = QPushButton("Show in Folder", self)
@@ -268,6 +276,7 @@ class ExportDialog(QDialog):
         right.addLayout(row)
         right.addWidget(self.bar)
         right.addWidget(self.status)
+        right.addWidget(self.reduce_button, 0, Qt.AlignmentFlag.AlignLeft)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_file_button)
         buttons.addWidget(self.open_folder_button)
@@ -294,28 +303,54 @@ class ExportDialog(QDialog):
                                      "(.pixl) from the File menu.")
             self.export_button.setEnabled(False)
             return
-        craft = self.pattern.palette.material.craft
-        fits = [f for f in self.registry.formats() if craft in f.crafts]
-        others = [f for f in self.registry.formats() if craft not in f.crafts]
+        reasons = {f.key: self.registry.unfit_reason(f, self.pattern) for f in self.registry.formats()}
+        fits = [f for f in self.registry.formats() if not reasons[f.key]]
+        others = [f for f in self.registry.formats() if reasons[f.key]]
         for fmt in fits:
             self._add_item(fmt)
         if others:
-            header = QListWidgetItem("For other crafts")
+            header = QListWidgetItem("Not for this pattern")
             header.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(header)
             for fmt in others:
-                self._add_item(fmt)
+                self._add_item(fmt, reasons[fmt.key])
         if fits or others:
             self.list.setCurrentRow(0)
         else:
             self.heading.setText("No export formats")
             self.export_button.setEnabled(False)
 
-    def _add_item(self, fmt) -> None:
+    def _add_item(self, fmt, unfit: str = "") -> None:
         item = QListWidgetItem(f"{format_title(fmt)}\n{fmt.extension} file · {fmt.key}")
         item.setData(KEY_ROLE, fmt.key)
-        item.setToolTip(fmt.description)
+        item.setToolTip(unfit or fmt.description)
+        if unfit:  # greyed, with the reason, instead of failing after the click
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
+            item.setData(REASON_ROLE, unfit)
         self.list.addItem(item)
+
+    def reason_for(self, key: str) -> str:
+        """Why a format is greyed out ("" when it can be chosen)."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(KEY_ROLE) == key:
+                return item.data(REASON_ROLE) or ""
+        raise KeyError(key)
+
+    def _colour_limit(self, fmt) -> int | None:
+        """The format's colour limit when this pattern has more colours than it (fixable by reducing)."""
+        used = len(self.pattern.used_indices())
+        return fmt.max_colors if fmt.max_colors is not None and used > fmt.max_colors else None
+
+    def _reduce_clicked(self) -> None:
+        fmt = self.current_format
+        limit = self._colour_limit(fmt) if fmt is not None else None
+        if limit is None or self.reduce is None:
+            return
+        reduced = self.reduce(limit)
+        if reduced is not None:
+            self.pattern = reduced.copy()
+            self._format_changed(self.list.currentItem(), None)
 
     def format_keys(self) -> list[str]:
         keys = []
@@ -355,6 +390,14 @@ class ExportDialog(QDialog):
         self.options_area.setWidget(self.editor)
         self.path.setText(self._paths.get(fmt.key) or str(self._default_path(fmt)))
         self.status.setText("")
+        limit = self._colour_limit(fmt)
+        self.export_button.setEnabled(limit is None)
+        self.reduce_button.setVisible(limit is not None and self.reduce is not None)
+        if limit is not None:
+            used = len(self.pattern.used_indices())
+            self.status.setText(f"This pattern has {used} colours, but a {format_title(fmt).lower()} can show at "
+                                f"most {limit}. Reduce the colours to export it (you can undo that).")
+            self.reduce_button.setText(f"Reduce to {limit} colours")
         self._update_preview()
 
     def _default_path(self, fmt) -> Path:
@@ -376,6 +419,9 @@ class ExportDialog(QDialog):
         self.preview.setPixmap(pix)
         m = p.palette.material
         w_mm, h_mm = m.size_mm(p.width, p.height)
+        cell_mm = self.editor.values().get("cell_mm") if self.editor is not None else None
+        if cell_mm:  # machine embroidery: the file's own stitch size, not the fabric's
+            w_mm, h_mm = p.width * float(cell_mm), p.height * float(cell_mm)
         colours = len(p.used_indices())
         text = f"{p.width} × {p.height} cells, {colours} colours\n{w_mm / 10:.1f} × {h_mm / 10:.1f} cm finished"
         self.preview_text.setText(text)

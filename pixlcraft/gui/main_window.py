@@ -267,11 +267,12 @@ class MainWindow(QMainWindow):
                                  "window to install it now?", "Open AI Models…", "Not now"):
                 self.open_model_manager()
             return
-        if isinstance(error, ModelMissingError):
-            message = errors.describe(error)
-            message.title = "AI models needed"
-            message.text += "\n\nIn PixlCraft: Pattern ▸ AI Models… shows what is installed and downloads the rest."
-            errors.present(self, message)
+        action = getattr(error, "action", "")
+        if action and action in self.actions.ids():  # the core names the window's own fix: offer it
+            title = "AI models needed" if isinstance(error, ModelMissingError) else "PixlCraft"
+            label = self.actions[action].text().replace("&", "")
+            if errors.ask_yes_no(self, title, errors.describe(error).text, label, "Not now"):
+                self.actions[action].trigger()
             return
         errors.show_error(self, error)
 
@@ -584,7 +585,8 @@ class MainWindow(QMainWindow):
 
         if self.document.pattern is None:
             return None
-        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=self.export_folder())
+        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=self.export_folder(),
+                              reduce=lambda k: self.document.pattern if self.reduce_colors(k) else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(self._exported)
         dialog.open()
