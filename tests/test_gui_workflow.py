@@ -362,8 +362,12 @@ def test_clean_up_first_runs_before_the_classic_converter() -> None:
     cleaned = make_classic(MakeRequest(photo_path=str(SAMPLE), width=30, max_colors=12, photo_cleanup="classic"),
                            progress=events.append)
     assert cleaned.pattern.grid.shape == plain.pattern.grid.shape == (30, 30)
-    # the pattern was made from the cleaned photo: 2 px per cell, not the 512 px original
-    assert max(cleaned.photo.width, cleaned.photo.height) == 60
+    # the window keeps the photo as opened (512 px); the pattern was made from the cleaned copy (2 px per cell)
+    assert max(cleaned.photo.width, cleaned.photo.height) == 512
+    from pixlcraft.gui import source_panel
+
+    copies = [p for key, p in source_panel._CLEANED.items() if key[0] == str(SAMPLE) and key[4] == "classic"]
+    assert copies and max(copies[-1].width, copies[-1].height) == 60
     stages = [e.stage for e in events]
     assert stages.index(next(s for s in stages if "lean" in s or "enois" in s)) < stages.index("Done")
     # same picture: the two patterns' colours are close on average (a budget of 12 may pick other threads)
@@ -371,6 +375,28 @@ def test_clean_up_first_runs_before_the_classic_converter() -> None:
 
     de = ciede2000(srgb8_to_lab(cleaned.pattern.rgb_image()), srgb8_to_lab(plain.pattern.rgb_image()))
     assert de.mean() < 10.0
+
+
+def test_clean_up_first_never_replaces_the_photo(qtbot, window, dialogs, monkeypatch):
+    from pixlcraft.gui import source_panel
+
+    calls = []
+    real = source_panel.clean_photo
+    monkeypatch.setattr(source_panel, "clean_photo", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(source_panel, "_CLEANED", source_panel.OrderedDict())
+    panel = window.source_panel
+    panel.photo_cleanup.setChecked(True)
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    assert calls == [1] and (panel.photo.width, panel.photo.height) == (512, 512)  # the original stays
+    panel.photo_cleanup.setChecked(False)
+    window.make(panel.request())
+    wait_idle(qtbot, window)
+    assert np.array_equal(window.document.pattern.grid, classic_reference(WIDTH))  # from the original again
+    panel.photo_cleanup.setChecked(True)
+    window.make(panel.request())
+    wait_idle(qtbot, window)
+    assert calls == [1]  # the cleaned copy was kept for this photo and method
 
 
 _SHORTCUT_PROBE = r"""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,10 +158,11 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         cancel.check()
     palette = request_palette(request)
     width, height = request.width, request.height
+    original = photo
     if request.photo_cleanup:
         # size from the photo as opened: the cleaned copy's rounded pixel size could shift the height by a cell
         width, height = target_cells(photo.width, photo.height, width, height)
-        photo = clean_photo(photo, request.photo_cleanup, (width, height), progress, cancel)
+        photo = cached_clean(request.photo_path, photo, request.photo_cleanup, (width, height), progress, cancel)
     options = ConvertOptions(
         width=width,
         height=height,
@@ -169,7 +172,33 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         title=Path(request.photo_path).stem if request.photo_path else "",
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
-    return MadePattern(result.pattern, photo, result.cell_lab, result.stats, result.confetti_removed)
+    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
+
+
+_CLEANED: OrderedDict[tuple, Photo] = OrderedDict()
+_CLEANED_LOCK = threading.Lock()
+CLEANED_KEEP = 4
+
+
+def cached_clean(path: str, photo: Photo, method: str, cells: tuple[int, int] | None,
+                 progress: ProgressCallback | None, cancel: CancelToken | None) -> Photo:
+    """``clean_photo`` remembered per photo, method and size: the photo the user opened is never replaced by
+    its cleaned copy (unticking "Clean up" goes back to the original), and ticking it again costs nothing."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns if path else id(photo)
+    except OSError:
+        stamp = id(photo)
+    key = (path, stamp, photo.width, photo.height, method, cells)
+    with _CLEANED_LOCK:
+        if key in _CLEANED:
+            _CLEANED.move_to_end(key)
+            return _CLEANED[key]
+    cleaned = clean_photo(photo, method, cells, progress, cancel)
+    with _CLEANED_LOCK:
+        _CLEANED[key] = cleaned
+        while len(_CLEANED) > CLEANED_KEEP:
+            _CLEANED.popitem(last=False)
+    return cleaned
 
 
 def clean_photo(photo: Photo, method: str, cells: tuple[int, int] | None, progress: ProgressCallback | None,
@@ -241,10 +270,11 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         photo = load_photo(request.photo_path)
     palette = request_palette(request)
     width, height = request.width, request.height
+    original = photo
     if photo is not None:
         width, height = target_cells(photo.width, photo.height, width, height)
         if request.photo_cleanup:
-            photo = clean_photo(photo, request.photo_cleanup, None, progress, cancel)
+            photo = cached_clean(request.photo_path, photo, request.photo_cleanup, None, progress, cancel)
     else:
         width = width or 64
         height = height or width
@@ -266,7 +296,7 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         progress=progress,
         cancel=cancel,
     )
-    return MadePattern(generated.pattern, photo)
+    return MadePattern(generated.pattern, original)
 
 
 def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
