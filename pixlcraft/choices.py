@@ -33,6 +33,8 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "method": str,
     "photo_cleanup": bool,
     "export_folder": str,
+    "alpha_empty": bool,
+    "empty_background": bool,
 }
 
 

@@ -53,6 +53,9 @@ class ConvertOptions:
     """Allow see-through colours (LEGO Trans-*, Hama clear beads). Off by default: over a base plate or on a
     pegboard they do not look like their swatch, and photos pick them often because they are mid-tones."""
     title: str = ""
+    empty_background: bool = False
+    """Leave the background unstitched: cells of the border's main colour connected to the border stay empty
+    (:mod:`pixlcraft.background`), for logos and sprites on a plain background."""
 
     def validate(self) -> None:
         if self.max_colors is not None and self.max_colors < 1:
@@ -182,6 +185,10 @@ def convert_photo(
         rep.report("Removing confetti", done, steps)
         grid, removed = remove_confetti(grid, lab, palette.lab, options.confetti_tolerance)
     done += 1
+    if options.empty_background:
+        from .background import clear_background
+
+        grid, _ = clear_background(grid)
     rep.report("Done", done, steps)
 
     pattern = Pattern(
@@ -202,6 +209,7 @@ def convert_photo(
                 "alpha": options.alpha,
                 "include_transparent": options.include_transparent,
                 "background": list(options.background),
+                "empty_background": options.empty_background,
                 "palette": palette.name,
             },
             "app_version": __version__,

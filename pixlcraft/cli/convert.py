@@ -46,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--include-transparent", action="store_true",
                    help="allow see-through colours (LEGO Trans-*, clear beads); left out by default")
     p.add_argument("--background", default="FFFFFF", metavar="RRGGBB", help="colour under transparent areas")
+    p.add_argument("--empty-background", action="store_true",
+                   help="leave the background unstitched: cells of the border's main colour that touch the border "
+                        "stay empty (logos and sprites)")
     p.add_argument("--title", default="", help="pattern title (default: the photo's file name)")
     p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
     p.add_argument("--stats", action="store_true", help="print cells per colour")
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         background=parse_rgb(args.background),
         title=args.title,
         include_transparent=args.include_transparent,
+        empty_background=args.empty_background,
     )
     if args.confetti_tolerance is not None:
         options.confetti_tolerance = args.confetti_tolerance
@@ -116,6 +120,7 @@ def _resave(args: argparse.Namespace) -> int:
     given = [flag for name, flag in _PHOTO_ONLY.items() if getattr(args, name, None) is not None]
     given += ["--dither"] if args.dither != "none" else []
     given += ["--no-cleanup"] if args.no_cleanup else []
+    given += ["--empty-background"] if args.empty_background else []
     given += ["--cleanup-first"] if args.cleanup_first else []
     if given:
         verb = "applies" if len(given) == 1 else "apply"

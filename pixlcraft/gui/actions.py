@@ -71,6 +71,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                ("pattern", "idle")),
     ActionSpec("edit.reduce", "Re&duce Colours…", "Merge the pattern down to fewer colours, adding the least "
                "colour error", "", "", ("pattern", "idle")),
+    ActionSpec("edit.clear_background", "Clear &Background", "Leave the background unstitched: the colour "
+               "around the picture, where it touches the border, becomes empty", "", "", ("pattern", "idle")),
     ActionSpec("edit.merge_rare", "Merge &Rare Colours…", "Fold colours used by only a few cells into their "
                "nearest common colour", "", "", ("pattern", "idle")),
     ActionSpec("edit.settings", "&Settings…", "Model folder, device, paper size, units", _STD.Preferences, ""),
@@ -110,7 +112,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("file.open", "@recent", "-", "file.save", "file.save_as", "-", "export.dialog", "-", "file.close",
                "file.quit")),
     ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.reduce", "edit.merge_rare",
-               "edit.compact", "-", "edit.settings")),
+               "edit.clear_background", "edit.compact", "-", "edit.settings")),
     ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "view.source")),
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
                   "-",

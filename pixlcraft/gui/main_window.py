@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
             "edit.compact": self.compact_palette,
             "edit.reduce": self.reduce_colors,
             "edit.merge_rare": self.merge_rare_colors,
+            "edit.clear_background": self.clear_background,
             "edit.settings": self.open_settings,
             "tool.select": lambda on: on and self.set_tool("select"),
             "tool.paint": lambda on: on and self.set_tool("paint"),
@@ -562,6 +563,19 @@ class MainWindow(QMainWindow):
             min_count = errors.ask_int(self, "Merge rare colours",
                                        "Merge every colour used by fewer cells than:", 10, 1, 100_000)
         return min_count is not None and self._push_merge(MergeRareColors(min_count))
+
+    def clear_background(self) -> bool:
+        from ..background import ClearBackground
+
+        command = ClearBackground()
+        try:
+            changed = self.document.push(command)
+        except InputError as exc:
+            errors.show_error(self, exc)
+            return False
+        self.statusBar().showMessage(f"Cleared the background: {command.count} cells left empty (Ctrl+Z undoes "
+                                     "it)." if changed else "No background to clear.", 10000)
+        return changed
 
     def _push_merge(self, command) -> bool:
         before = len(self.document.pattern.used_indices())

@@ -94,6 +94,8 @@ class MakeRequest:
     dither: bool = False
     cleanup: bool = True
     photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
+    alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
+    empty_background: bool = False  # the background (border colour touching the border) stays unstitched
     device: str = "auto"
     low_memory: bool = False
     steps: int | None = None
@@ -170,6 +172,8 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         dither="floyd-steinberg" if request.dither else "none",
         cleanup=request.cleanup,
         title=Path(request.photo_path).stem if request.photo_path else "",
+        alpha="empty" if request.alpha_empty else "composite",
+        empty_background=request.empty_background,
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
     return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
@@ -572,12 +576,20 @@ class SourcePanel(QWidget):
         self.cleanup.setToolTip("Recolour lone single stitches (“confetti”) to a neighbour's colour when it hardly "
                                 "changes the picture; the status bar says how many. Edit ▸ Remove Confetti does "
                                 "the same on a pattern you have edited.")
+        self.alpha_empty = QCheckBox("Nothing where the photo is see-through", colours)
+        self.alpha_empty.setToolTip("Transparent parts of a PNG (logos, sprites) get no stitch, bead or brick, "
+                                    "instead of being blended over white")
+        self.empty_background = QCheckBox("Leave the background unstitched", colours)
+        self.empty_background.setToolTip("The colour around the picture (the one along the border, where it "
+                                         "touches the border) gets no stitch, bead or brick")
         self.dither = QCheckBox("Dither", colours)
         self.dither.setToolTip("Mix colours in a fine pattern for smoother shading (more colour changes)")
         row.addWidget(self.cleanup)
         row.addWidget(self.dither)
         row.addStretch(1)
         lay.addLayout(row)
+        lay.addWidget(self.alpha_empty)
+        lay.addWidget(self.empty_background)
         column.addWidget(colours)
 
         # 5. method
@@ -646,6 +658,7 @@ class SourcePanel(QWidget):
             "owned": self.owned.text(), "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
             "method": "ai" if self.ai.isChecked() else "classic",
             "photo_cleanup": self.photo_cleanup.isChecked(),
+            "alpha_empty": self.alpha_empty.isChecked(), "empty_background": self.empty_background.isChecked(),
         }
 
     def restore_choices(self, values: dict[str, Any]) -> None:
@@ -660,7 +673,8 @@ class SourcePanel(QWidget):
             if key in values:
                 box.setValue(int(values[key]))
         for key, check in (("use_budget", self.use_budget), ("dither", self.dither), ("cleanup", self.cleanup),
-                           ("photo_cleanup", self.photo_cleanup)):
+                           ("photo_cleanup", self.photo_cleanup), ("alpha_empty", self.alpha_empty),
+                           ("empty_background", self.empty_background)):
             if key in values:
                 check.setChecked(bool(values[key]))
         if "owned" in values:
@@ -922,6 +936,8 @@ class SourcePanel(QWidget):
             dither=self.dither.isChecked(),
             cleanup=self.cleanup.isChecked(),
             photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
+            alpha_empty=self.alpha_empty.isChecked(),
+            empty_background=self.empty_background.isChecked(),
             device=self.settings.device,
             low_memory=self.settings.low_memory,
         )
