@@ -18,6 +18,10 @@ exactly.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 from numba import njit, prange
 
@@ -166,10 +170,31 @@ def choose_colors(
         return np.sort(candidates)
     reps, weights = _bin_colors(labs, bin_size) if bin_size > 0 else (labs, np.ones(len(labs)))
     # candidates × bins, so every inner loop walks memory in order
-    dist_t = np.ascontiguousarray(ciede2000_pairwise(palette_labs[candidates], reps))
+    dist_t = _distances(np.asarray(palette_labs, np.float64)[candidates], reps)
     chosen = _greedy(dist_t, weights, k)
     chosen, _ = _eager_swaps(dist_t, weights, chosen, max_passes)
     return np.sort(candidates[chosen])
+
+
+_DIST_CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()
+_DIST_LOCK = threading.Lock()
+
+
+def _distances(candidate_labs: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """The candidates × bins CIEDE2000 table, the optimiser's costliest step, remembered for the last few
+    inputs: the app re-makes a pattern when the budget or dithering changes, over the same cells and palette."""
+    key = hashlib.blake2b(candidate_labs.tobytes() + b"|" + np.ascontiguousarray(reps).tobytes(),
+                          digest_size=16).digest()
+    with _DIST_LOCK:
+        if key in _DIST_CACHE:
+            _DIST_CACHE.move_to_end(key)
+            return _DIST_CACHE[key]
+    table = np.ascontiguousarray(ciede2000_pairwise(candidate_labs, reps))
+    with _DIST_LOCK:
+        _DIST_CACHE[key] = table
+        while len(_DIST_CACHE) > 2:
+            _DIST_CACHE.popitem(last=False)
+    return table
 
 
 def total_error(labs: np.ndarray, palette_labs: np.ndarray, chosen: np.ndarray) -> float:

@@ -100,11 +100,10 @@ def cell_colors(
     is covered (alpha), or None for opaque photos. Transparent pixels do not bleed their (meaningless) colour
     into the cell: colours are alpha-weighted.
     """
-    srgb, alpha = photo.srgb, photo.alpha
+    linear, alpha = photo.linear(), photo.alpha
     if crop is not None:
-        srgb = srgb[crop.top : crop.bottom, crop.left : crop.right]
+        linear = linear[crop.top : crop.bottom, crop.left : crop.right]
         alpha = None if alpha is None else alpha[crop.top : crop.bottom, crop.left : crop.right]
-    linear = photo_to_linear(srgb)
     size = (int(width), int(height))
     if alpha is None:
         return cv2.resize(linear, size, interpolation=cv2.INTER_AREA), None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,18 @@ class Photo:
     """float32 (H,W) in [0,1]; None when every pixel is opaque."""
     path: str = ""
     """Where it came from, for messages and pattern metadata."""
+    full_size: tuple[int, int] | None = None
+    """(width, height) of the whole image when it was decoded smaller (JPEG draft mode); None when at full size."""
+    _linear: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def linear(self) -> np.ndarray:
+        """The colours in linear light (float32), computed once per photo: re-making a pattern with other
+        settings then costs only the cell averaging."""
+        if self._linear is None:
+            from .convert import photo_to_linear
+
+            self._linear = photo_to_linear(self.srgb)
+        return self._linear
 
     @property
     def width(self) -> int:
@@ -123,8 +135,20 @@ def _to_unit_float(a: np.ndarray, path: str | Path) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- files
 
 
-def load_photo(path: str | Path) -> Photo:
+#: Pixels per cell a pattern needs at least: the draft decode never goes below this.
+MIN_PIXELS_PER_CELL = 4
+#: Smaller photos are always decoded whole (it costs little), so their patterns are exactly as before.
+DRAFT_MIN_PIXELS = 4_000_000
+
+
+def load_photo(path: str | Path, cells: tuple[int | None, int | None] | None = None) -> Photo:
     """Read an image file (PNG, JPEG, GIF, TIFF, WebP, BMP, …) into a :class:`Photo`.
+
+    ``cells`` (width, height in cells; either may be None, as the size boxes allow) says what the photo is for:
+    a JPEG much larger than the pattern needs is then decoded at a reduced size by the decoder itself (DCT
+    scaling: 1/2, 1/4 or 1/8, never below :data:`MIN_PIXELS_PER_CELL` pixels a cell), which is several times
+    faster for a phone photo and averages to nearly the same cells. A JPEG above Pillow's decompression-bomb
+    limit is decoded at the reduced size that fits under it instead of being refused.
 
     Raises :class:`InputError` for a missing, empty, damaged, non-image or absurdly large file.
     """
@@ -142,12 +166,17 @@ def load_photo(path: str | Path) -> Photo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
+            with _open(data) as im:
+                full = im.size
+                _draft(im, cells)
                 limit = Image.MAX_IMAGE_PIXELS
                 if limit is not None and im.width * im.height > limit:
-                    raise _too_large(p, im.size)
+                    raise _too_large(p, full)
                 im.load()
                 photo = _decode(im, data, p)
+                if im.size != full:
+                    turned = _exif_orientation(im) in (5, 6, 7, 8)
+                    photo.full_size = (full[1], full[0]) if turned else full
     except InputError:
         raise
     except Image.DecompressionBombError:
@@ -161,6 +190,44 @@ def load_photo(path: str | Path) -> Photo:
     if photo.width == 0 or photo.height == 0:
         raise _not_readable(p, "it has no pixels")
     return photo
+
+
+def _open(data: bytes) -> Image.Image:
+    """``Image.open``, except that a JPEG is opened without Pillow's size refusal: it can be decoded at a
+    reduced size (see :func:`_draft`), and the decoded size is checked against the limit afterwards."""
+    if data[:3] == b"\xff\xd8\xff":
+        from PIL import JpegImagePlugin
+
+        return JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    return Image.open(io.BytesIO(data))
+
+
+def _draft(im: Image.Image, cells: tuple[int | None, int | None] | None) -> None:
+    """Ask the JPEG decoder for the smallest DCT scale that still gives every cell enough pixels (or that fits
+    under the decompression-bomb limit). Other formats, and JPEGs that are not much larger, are left alone."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L", "CMYK"):
+        return
+    from .sizing import target_cells
+
+    w, h = im.size
+    turned = _exif_orientation(im) in (5, 6, 7, 8)
+    need: tuple[int, int] | None = None
+    if cells is not None and w * h >= DRAFT_MIN_PIXELS:
+        try:
+            cw, ch = target_cells(h if turned else w, w if turned else h, cells[0], cells[1])
+        except InputError:
+            return  # an impossible size: decode in full and let the converter say what is wrong
+        need = (cw * MIN_PIXELS_PER_CELL, ch * MIN_PIXELS_PER_CELL)
+        if turned:
+            need = (need[1], need[0])
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and w * h > limit:  # too big to decode whole: the largest scale that fits
+        scale = next((s for s in (2, 4, 8) if (w // s) * (h // s) <= limit), 8)
+        need = (max(need[0], -(-w // scale)), max(need[1], -(-h // scale))) if need else (-(-w // scale),
+                                                                                         -(-h // scale))
+    if need is None or (need[0] * 2 > w or need[1] * 2 > h) and w * h <= (limit or w * h):
+        return  # less than halving would help: decode in full, exactly as always
+    im.draft(im.mode, need)
 
 
 def _decode(im: Image.Image, data: bytes, path: Path) -> Photo:
@@ -277,3 +344,19 @@ def _pillow_array(im: Image.Image) -> np.ndarray:
     # P, PA, CMYK without a profile, YCbCr, LAB, HSV, RGBX: Pillow's own conversions are right for these,
     # and a palette image's transparency (tRNS or an RGBA palette) survives only through RGBA.
     return np.asarray(im.convert("RGBA" if im.has_transparency_data else "RGB"))
+
+
+def enough_pixels(photo: Photo, cells: tuple[int | None, int | None] | None) -> bool:
+    """Whether ``photo`` (perhaps decoded small) has the detail a pattern of ``cells`` needs; ``cells`` None
+    means "all of it" (the AI canvas, display at full size)."""
+    if photo.full_size is None:
+        return True
+    if cells is None:
+        return False
+    from .sizing import target_cells
+
+    try:
+        cw, ch = target_cells(photo.width, photo.height, cells[0], cells[1])
+    except InputError:
+        return True  # the converter will say what is wrong with the size
+    return cw * MIN_PIXELS_PER_CELL <= photo.width and ch * MIN_PIXELS_PER_CELL <= photo.height

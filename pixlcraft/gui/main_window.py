@@ -41,6 +41,7 @@ from .app_icon import app_icon
 from .bridge import JobRunner
 from .document import Document
 from .legend import Legend, cell_word
+from .live_preview import LivePreview
 from .pattern_view import PatternView
 from .progress import ProgressPanel
 from .source_panel import (
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         # actions, menus, toolbar
         self.actions = ActionRegistry(self, self._handlers())
         QApplication.instance().installEventFilter(DocumentShortcuts(self, self.actions))
+        self.quiet_job = False
+        self.live = LivePreview(self)
         self.actions.build_menus(self.menuBar())
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("mainToolbar")
@@ -227,12 +230,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------- jobs
 
-    def run_job(self, title: str, fn: Callable[..., Any], *args: Any, then: Callable[[Any], None]) -> bool:
-        """Start a job through the bridge; ``then(result)`` runs when it finishes. False if one is running."""
+    def run_job(self, title: str, fn: Callable[..., Any], *args: Any, then: Callable[[Any], None],
+                quiet: bool = False) -> bool:
+        """Start a job through the bridge; ``then(result)`` runs when it finishes. False if one is running.
+        A ``quiet`` job (a live preview) reports failure in the status bar, never in a dialog."""
         if self.jobs.busy:
             self.statusBar().showMessage("Please wait for the current job to finish (or cancel it).", 5000)
             return False
-        self._after_job, self._job_title = then, title
+        self._after_job, self._job_title, self.quiet_job = then, title, quiet
         self.progress.start(title)
         self.jobs.start(fn, *args)
         return True
@@ -242,10 +247,14 @@ class MainWindow(QMainWindow):
         self.progress.finish()
         if then is not None:
             then(result)
+        self.live.job_ended()
 
     def _job_cancelled(self, partial: Any) -> None:
         self._after_job = None
         self.progress.finish()
+        if self.quiet_job:
+            self.live.job_ended()
+            return
         self.statusBar().showMessage(f"{self._job_title}: stopped.", 8000)
         pattern = getattr(partial, "pattern", None)  # an interrupted AI run hands back its pattern so far
         if isinstance(pattern, Pattern) and errors.ask_yes_no(
@@ -261,6 +270,10 @@ class MainWindow(QMainWindow):
 
         self._after_job = None
         self.progress.finish()
+        if self.quiet_job:  # a live preview: say it in the status bar, never a dialog per keystroke
+            self.statusBar().showMessage("Preview not updated: " + errors.describe(error).text, 10000)
+            self.live.job_ended()
+            return
         if isinstance(error, AddonMissingError):
             if errors.ask_yes_no(self, "Install the AI engine?",
                                  "AI generation needs the AI engine (PyTorch and Stable Diffusion's libraries), "
@@ -337,22 +350,27 @@ class MainWindow(QMainWindow):
         self.view.show_source(True)
         self._update_state()
 
-    def make(self, request: MakeRequest) -> bool:
-        """Make a pattern from the panel's request (classic or AI), replacing the open one after asking."""
+    def make(self, request: MakeRequest, *, quiet: bool = False) -> bool:
+        """Make a pattern from the panel's request (classic or AI), replacing the open one after asking.
+        ``quiet``: a live preview of the panel's choices (nothing to ask, no dialogs)."""
         if self.jobs.busy:
             return False
         save_choices({**load_choices(), **self.source_panel.choices()})  # the next launch starts here
         try:
             check_request(request)  # a request that cannot run fails now, before any "save changes?" question
         except PixlcraftError as exc:
-            self._job_failed(exc)
+            if quiet:
+                self.statusBar().showMessage("Preview not updated: " + errors.describe(exc).text, 10000)
+            else:
+                self._job_failed(exc)
             return False
-        if not self.maybe_save():
+        if not quiet and not self.maybe_save():
             return False
-        title = "Generating with AI" if request.method == "ai" else "Making the pattern"
+        title = "Generating with AI" if request.method == "ai" else \
+            ("Updating the preview" if quiet else "Making the pattern")
         photo = self.source_panel.photo if request.photo_path == self.source_panel.photo_path else None
         return self.run_job(title, request_job(request), request, photo,
-                            then=lambda made: self._made(made, request.photo_path))
+                            then=lambda made: self._made(made, request.photo_path), quiet=quiet)
 
     def _made(self, made: MadePattern, photo_path: str) -> None:
         if photo_path:

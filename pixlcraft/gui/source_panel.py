@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import InputError
-from ..imageio import Photo, load_photo
+from ..imageio import Photo, enough_pixels, load_photo
 from ..jobs import CancelToken, ProgressCallback
 from ..material import aida
 from ..palette import (
@@ -152,10 +152,11 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
     """Load the photo (unless given) and convert it with the classic converter. Runs on a worker thread."""
     from ..convert import ConvertOptions, convert_photo
 
-    if photo is None:
-        if not request.photo_path:
-            raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
-        photo = load_photo(request.photo_path)
+    if photo is None and not request.photo_path:
+        raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
+    if photo is None or (request.photo_path and not enough_pixels(photo, (request.width, request.height))):
+        # decoded once, at the size this pattern needs (a phone JPEG: a quarter of its pixels or fewer)
+        photo = load_photo(request.photo_path, (request.width, request.height))
     if cancel is not None:
         cancel.check()
     palette = request_palette(request)
@@ -270,8 +271,8 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
     check_request(request)
     from ..sdpixl.pipeline import GenerateRequest, generate
 
-    if photo is None and request.photo_path:
-        photo = load_photo(request.photo_path)
+    if request.photo_path and (photo is None or not enough_pixels(photo, None)):
+        photo = load_photo(request.photo_path)  # the AI canvas wants the whole photo
     palette = request_palette(request)
     width, height = request.width, request.height
     original = photo
@@ -417,6 +418,9 @@ class SourcePanel(QWidget):
     fileChosen = Signal(str)
     """A file was dropped on the panel or chosen from the recent list."""
     aiProbeRequested = Signal()
+    choicesChanged = Signal()
+    """Any choice that shapes the classic pattern changed (size, budget, brand, owned colours, dither…): the
+    window re-makes the preview after a short pause."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -627,6 +631,7 @@ class SourcePanel(QWidget):
         bottom.addWidget(self.make_button)
         outer.addLayout(bottom)
 
+        self._connect_choices()
         self._set_ai_status("")
         if not ai_available():
             self.ai.setEnabled(False)
@@ -640,6 +645,19 @@ class SourcePanel(QWidget):
         self._brand_timer.start(BRAND_LIST_DELAY_MS)
 
     # ------------------------------------------------------------------------------------------- state
+
+    def _connect_choices(self) -> None:
+        def emit(*_args) -> None:
+            self.choicesChanged.emit()
+
+        for box in (self.width_cells, self.height_cells, self.width_phys, self.height_phys, self.budget):
+            box.valueChanged.connect(emit)
+        for combo in (self.brand, self.fabric, self.size_unit):
+            combo.currentIndexChanged.connect(emit)
+        for check in (self.use_budget, self.dither, self.cleanup, self.alpha_empty, self.empty_background,
+                      self.photo_cleanup):
+            check.toggled.connect(emit)
+        self.owned.editingFinished.connect(emit)
 
     def settings_changed(self, settings: Settings) -> None:
         """New settings from the dialog: only how things are shown (units) follows; the choices on the panel,
