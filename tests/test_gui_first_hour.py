@@ -28,12 +28,12 @@ def test_recovery_times_read_like_a_person_would_say_them() -> None:
 
 
 def test_the_recovery_question_shows_no_raw_timestamp(qtbot, window, dialogs, monkeypatch):  # noqa: F811
-    from pixlcraft.gui import main_window
+    from pixlcraft.gui import window_dialogs
 
     class Found:
         title, saved = "rose", dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
-    monkeypatch.setattr(main_window, "find_recoverable", lambda: [Found()])
+    monkeypatch.setattr(window_dialogs, "find_recoverable", lambda: [Found()])
     dialogs.answers = ["no"]
     window._offer_recovery()
     text = dialogs.shown[-1].text

@@ -364,7 +364,7 @@ def test_clean_up_first_runs_before_the_classic_converter() -> None:
     assert cleaned.pattern.grid.shape == plain.pattern.grid.shape == (30, 30)
     # the window keeps the photo as opened (512 px); the pattern was made from the cleaned copy (2 px per cell)
     assert max(cleaned.photo.width, cleaned.photo.height) == 512
-    from pixlcraft.gui import source_panel
+    from pixlcraft.gui import make_jobs as source_panel
 
     copies = [p for key, p in source_panel._CLEANED.items() if key[0] == str(SAMPLE) and key[4] == "classic"]
     assert copies and max(copies[-1].width, copies[-1].height) == 60
@@ -378,7 +378,7 @@ def test_clean_up_first_runs_before_the_classic_converter() -> None:
 
 
 def test_clean_up_first_never_replaces_the_photo(qtbot, window, dialogs, monkeypatch):
-    from pixlcraft.gui import source_panel
+    from pixlcraft.gui import make_jobs as source_panel
 
     calls = []
     real = source_panel.clean_photo

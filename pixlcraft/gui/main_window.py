@@ -9,7 +9,6 @@ waits on the core.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..autosave import Autosaver, find_recoverable
+from ..autosave import Autosaver
 from ..choices import load_choices, save_choices
 from ..errors import InputError, PixlcraftError
 from ..palette import PaletteEntry
@@ -40,6 +39,7 @@ from .actions import ActionRegistry, DocumentShortcuts
 from .app_icon import app_icon
 from .bridge import JobRunner
 from .document import Document
+from .editing import EditingMixin
 from .legend import Legend, cell_word
 from .live_preview import LivePreview
 from .pattern_view import PatternView
@@ -51,7 +51,11 @@ from .source_panel import (
     MakeRequest,
     SourcePanel,
     check_request,
-    probe_ai,
+)
+from .window_dialogs import (  # noqa: F401 - tests import friendly_time from here
+    DialogsMixin,
+    friendly_time,
+    use_model_folder,
 )
 
 OPEN_FILTER = f"Photos and patterns (*.pixl *.oxs {PHOTO_FILTER.split('(')[1][:-1]});;Patterns (*.pixl *.oxs);;" \
@@ -82,7 +86,7 @@ def save_pixl_job(pattern: Pattern, path: str, *, progress=None, cancel=None) ->
     return Path(path)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None, *, check_recovery: bool = True) -> None:
         super().__init__()
         warnings: list[str] = []
@@ -436,240 +440,6 @@ class MainWindow(QMainWindow):
         doc = self.document
         self.autosaver.tick(doc.pattern, revision=doc.revision, clean=not doc.dirty, document=doc.path)
 
-    def _offer_recovery(self) -> None:
-        found = find_recoverable()
-        if not found:
-            return
-        newest = found[0]
-        if errors.ask_yes_no(self, "Recover your work?",
-                             f"PixlCraft was closed without saving “{newest.title}” (autosaved "
-                             f"{friendly_time(newest.saved)}). "
-                             "Open the autosaved copy?", "Recover", "Not now"):
-            try:
-                pattern = newest.load()
-            except Exception as e:  # noqa: BLE001
-                errors.show_error(self, e)
-                return
-            newest.discard()
-            self.source_panel.show_pattern(pattern)
-            self.document.open(pattern, path=None, saved=False)
-            self.document.path = newest.document
-
-    # ------------------------------------------------------------------------------------------- editing
-
-    def set_tool(self, tool: str) -> None:
-        self.canvas.tool = tool
-        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "select": Qt.CursorShape.ArrowCursor}
-        self.canvas.setCursor(cursor.get(tool, Qt.CursorShape.CrossCursor))
-        if tool == "paint":  # armed: say so, with the colour a click will paint
-            colour = f"{self.paint_color.code} {self.paint_color.name}" if self.paint_color else \
-                "no colour yet — pick one in the thread list"
-            self.statusBar().showMessage(f"Paint tool: a click paints cells in {colour}. V puts it away.")
-
-    def set_paint_index(self, index: int) -> None:
-        if self.document.pattern is not None and index != EMPTY:
-            self.set_paint_entry(self.document.pattern.palette[index])
-
-    def set_paint_entry(self, entry: PaletteEntry) -> None:
-        self.paint_color = entry
-        self.canvas.paint_rgb = entry.rgb
-        self.statusBar().showMessage(f"Painting with {entry.code} {entry.name}", 4000)
-
-    def _picked(self, index: int) -> None:
-        self.set_paint_index(index)
-        self.legend.select_index(index)
-        self.actions["tool.paint"].setChecked(True)
-
-    def paint_cells(self, cells: list[tuple[int, int]]) -> bool:
-        from ..edit import Paint
-
-        if self.paint_color is None:
-            return False
-        return self.document.push(Paint(cells, self.paint_color))
-
-    def fill_at(self, row: int, col: int) -> bool:
-        from ..edit import FloodFill
-
-        if self.paint_color is None:
-            return False
-        return self.document.push(FloodFill(row, col, self.paint_color))
-
-    def replace_color(self, old: int, new: int | PaletteEntry) -> bool:
-        from ..edit import ReplaceColor
-
-        return self.document.push(ReplaceColor(old, new))
-
-    def merge_colors(self, sources: list[int], target: int) -> bool:
-        from ..edit import MergeColors
-
-        return self.document.push(MergeColors(sources, target))
-
-    def remove_confetti(self) -> bool:
-        from ..edit import RemoveConfetti
-
-        command = RemoveConfetti(cell_lab=self.document.cell_lab)
-        changed = self.document.push(command)
-        if not changed:
-            self.statusBar().showMessage("No confetti to remove: every lone cell stands out too much to recolour.",
-                                         8000)
-        else:
-            self.statusBar().showMessage(f"Removed confetti: {command.count} lone cell"
-                                         f"{'' if command.count == 1 else 's'} recoloured to a neighbour's colour "
-                                         "(Ctrl+Z undoes it).", 10000)
-        return changed
-
-    def change_symbol(self, index: int, symbol: str | None = None) -> bool:
-        """Give a colour another chart symbol (asked for when not given); a colour that had it swaps."""
-        from ..symbols import LIGHT_FIRST, ensure_symbols, set_symbol
-
-        pattern = self.document.pattern
-        if pattern is None:
-            return False
-        current = ensure_symbols(pattern).get(index)
-        if symbol is None:
-            owners = {sym: i for i, sym in ensure_symbols(pattern).items()}
-            items = [s if s not in owners else f"{s}   (now {pattern.palette[owners[s]].code})" for s in LIGHT_FIRST]
-            start = LIGHT_FIRST.index(current) if current in LIGHT_FIRST else 0
-            chosen = errors.ask_choice(self, "Chart symbol", f"Symbol for {pattern.palette[index].code} "
-                                       f"{pattern.palette[index].name} (lightest first):", items, start)
-            if chosen is None:
-                return False
-            symbol = chosen.split()[0]
-        if symbol == current:
-            return False
-        set_symbol(pattern, index, symbol)
-        self.document.stack.mark_dirty()
-        self.document.precious = True  # a hand-made choice: ask before it is lost unsaved
-        self.canvas.refresh()
-        self.legend.set_pattern(pattern)
-        self.statusBar().showMessage(f"{pattern.palette[index].code} is now charted as {symbol}.", 8000)
-        return True
-
-    def export_folder(self) -> Path | None:
-        """Where an export starts: the last export's folder, else the pattern's or the photo's folder."""
-        last = load_choices().get("export_folder")
-        for folder in (last, self.document.path.parent if self.document.path else None,
-                       Path(self.document.photo_path).parent if self.document.photo_path else None):
-            if folder and Path(folder).is_dir():
-                return Path(folder)
-        return None
-
-    def _exported(self, files: list[Path]) -> None:
-        if files:
-            self.statusBar().showMessage(f"Exported {files[0].name}", 8000)
-            save_choices({**load_choices(), "export_folder": str(files[0].parent)})
-
-    def reduce_colors(self, k: int | None = None) -> bool:
-        """Merge the pattern down to ``k`` colours (asked for when not given); undoable, reported."""
-        from ..reduce import ReduceColors
-
-        if self.document.pattern is None:
-            return False
-        used = len(self.document.pattern.used_indices())
-        if k is None:
-            k = errors.ask_int(self, "Reduce colours", f"The pattern has {used} colours. Keep how many?",
-                               max(1, min(used - 1, 24)), 1, max(1, used))
-        return k is not None and self._push_merge(ReduceColors(k))
-
-    def merge_rare_colors(self, min_count: int | None = None) -> bool:
-        """Fold colours used by fewer than ``min_count`` cells into their nearest common colour."""
-        from ..reduce import MergeRareColors
-
-        if self.document.pattern is None:
-            return False
-        if min_count is None:
-            min_count = errors.ask_int(self, "Merge rare colours",
-                                       "Merge every colour used by fewer cells than:", 10, 1, 100_000)
-        return min_count is not None and self._push_merge(MergeRareColors(min_count))
-
-    def clear_background(self) -> bool:
-        from ..background import ClearBackground
-
-        command = ClearBackground()
-        try:
-            changed = self.document.push(command)
-        except InputError as exc:
-            errors.show_error(self, exc)
-            return False
-        self.statusBar().showMessage(f"Cleared the background: {command.count} cells left empty (Ctrl+Z undoes "
-                                     "it)." if changed else "No background to clear.", 10000)
-        return changed
-
-    def _push_merge(self, command) -> bool:
-        before = len(self.document.pattern.used_indices())
-        changed = self.document.push(command)
-        if changed:
-            after = len(self.document.pattern.used_indices())
-            self.statusBar().showMessage(f"{before} → {after} colours. {command.label} (Ctrl+Z undoes it).", 15000)
-        else:
-            self.statusBar().showMessage("Nothing to merge: no colour fits that.", 8000)
-        return changed
-
-    def compact_palette(self) -> bool:
-        from ..edit import CompactPalette
-
-        return self.document.push(CompactPalette())
-
-    # ------------------------------------------------------------------------------------------- dialogs
-
-    def open_export_dialog(self):
-        from .export_dialog import ExportDialog
-
-        if self.document.pattern is None:
-            return None
-        dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=self.export_folder(),
-                              reduce=lambda k: self.document.pattern if self.reduce_colors(k) else None)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.exported.connect(self._exported)
-        dialog.open()
-        return dialog
-
-    def open_settings(self):
-        from .settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.settingsChanged.connect(self.apply_settings)
-        dialog.open()
-        return dialog
-
-    def apply_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        use_model_folder(settings)
-        if self.source_panel.ai.isChecked():
-            self.source_panel.set_ai_info(None)  # the model folder may have changed: look again
-        self.recent.max_items = settings.recent_files_max
-        self.autosaver.interval_s = float(settings.autosave_interval_s)
-        self.source_panel.settings_changed(settings)  # never the panel's choices for the current pattern
-
-    def open_model_manager(self):
-        from .model_manager import ModelManager
-
-        dialog = ModelManager(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.modelsChanged.connect(self._probe_ai)
-        dialog.open()
-        return dialog
-
-    def _probe_ai(self) -> None:
-        if not self.probe.busy:
-            self.probe.start(probe_ai)
-
-    def _show_dialog(self, which: str):
-        from .help_dialogs import GuideDialog, ShortcutsDialog
-
-        dialog = GuideDialog(self) if which == "guide" else ShortcutsDialog(self.actions, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def about(self):
-        from .about_dialog import AboutDialog
-
-        dialog = AboutDialog(self)
-        dialog.open()
-        return dialog
-
     # ------------------------------------------------------------------------------------------- recent files
 
     def _fill_recent(self, menu: QMenu | None = None) -> None:
@@ -807,41 +577,6 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
         save_choices({**load_choices(), **self.source_panel.choices()})
         event.accept()
-
-
-def friendly_time(iso: str, now=None) -> str:
-    """"today at 14:05", "yesterday at 09:30" or "3 December 2026 at 18:12" for an ISO timestamp (as is when
-    it does not parse)."""
-    import datetime as dt
-
-    try:
-        when = dt.datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return str(iso)
-    now = now or dt.datetime.now(when.tzinfo)
-    clock = when.strftime("%H:%M")
-    days = (now.date() - when.date()).days
-    if days == 0:
-        return f"today at {clock}"
-    if days == 1:
-        return f"yesterday at {clock}"
-    return f"{when.day} {when.strftime('%B %Y')} at {clock}"
-
-
-MODEL_CACHE_ENV = "PIXLCRAFT_MODEL_CACHE"
-_MODEL_CACHE_AT_START = os.environ.get(MODEL_CACHE_ENV)
-
-
-def use_model_folder(settings: Settings) -> None:
-    """Point the model store at the folder chosen in Settings (the store reads the variable at each call);
-    with none chosen, whatever the environment said at start-up applies again."""
-    folder = settings.model_folder or settings.hf_cache_folder
-    if folder:
-        os.environ[MODEL_CACHE_ENV] = folder
-    elif _MODEL_CACHE_AT_START is not None:
-        os.environ[MODEL_CACHE_ENV] = _MODEL_CACHE_AT_START
-    else:
-        os.environ.pop(MODEL_CACHE_ENV, None)
 
 
 def request_job(request: MakeRequest):

@@ -1,9 +1,7 @@
 """The left panel: where a pattern starts — a photo or a prompt — and the choices that shape it.
 
-It collects choices into a :class:`MakeRequest` and says "make it" (a signal); the window runs the job. The
-job functions here (:func:`make_classic`, :func:`make_ai`) are glue only: they load the photo and palette and
-call the core (``convert_photo`` or SD-πXL's ``generate``). The AI pipeline, and with it torch, is imported
-only inside :func:`make_ai` and :func:`probe_ai`, so the window opens without them.
+It collects choices into a :class:`MakeRequest` and says "make it" (a signal); the window runs the job
+(:mod:`pixlcraft.gui.make_jobs`).
 
 Sizes can be typed in cells or as a physical size; the physical size goes through
 :func:`pixlcraft.sizing.cells_from_physical` with the material's pitch, so the panel and the printed chart agree.
@@ -11,15 +9,9 @@ Sizes can be typed in cells or as a physical size; the physical size goes throug
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -45,289 +37,42 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import InputError
-from ..imageio import Photo, enough_pixels, load_photo
-from ..jobs import CancelToken, ProgressCallback
-from ..material import aida
+from ..imageio import Photo
 from ..palette import (
     Palette,
-    builtin_catalog,
     builtin_names,
     load_builtin,
-    read_owned_codes,
-    resolve_palette,
-    user_palettes,
 )
 from ..pattern import Pattern
 from ..settings import Settings
 from ..sizing import MAX_CELLS, cells_from_physical, target_cells
 from .bridge import JobRunner
+from .make_jobs import (  # noqa: F401 - the window and the tests use them from here too
+    DEFAULT_BUDGET,
+    DEFAULT_WIDTH,
+    SDPIXL_ROLES,
+    Brand,
+    MadePattern,
+    MakeRequest,
+    ai_available,
+    ai_estimate_text,
+    check_request,
+    cleanup_available,
+    make_ai,
+    make_classic,
+    on_checkerboard,
+    probe_ai,
+    read_brands,
+    request_palette,
+)
 from .pattern_view import float_photo_to_qimage
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif)"
 PATTERN_SUFFIXES = (".pixl", ".oxs")
 CRAFTS = (("stitch", "Cross-stitch"), ("bead", "Fuse beads"), ("brick", "Bricks"))
 FABRIC_COUNTS = (11, 14, 16, 18, 22, 28)
-DEFAULT_WIDTH = 80
-DEFAULT_BUDGET = 24
 BRAND_LIST_DELAY_MS = 300
 MM_PER_IN = 25.4
-
-# A rough speed per optimisation step of the fast recipe on each kind of device, for the time estimate
-# shown before an AI run (the run itself reports the real time left).
-_SECONDS_PER_STEP = {"cuda": 0.25, "mps": 1.5, "cpu": 20.0}
-_AI_STEPS = 2000
-
-
-@dataclass
-class MakeRequest:
-    """Everything the panel asks for; the job functions turn it into core calls."""
-
-    method: str = "classic"  # "classic" or "ai"
-    photo_path: str = ""
-    prompt: str = ""
-    palette: str = "dmc"  # a built-in name or a palette file
-    owned: str = ""  # codes or a file of codes; "" = every colour of the palette
-    fabric_count: float | None = None  # cross-stitch only; None keeps the palette's material
-    width: int | None = DEFAULT_WIDTH
-    height: int | None = None
-    max_colors: int | None = DEFAULT_BUDGET
-    dither: bool = False
-    cleanup: bool = True
-    photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
-    alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
-    empty_background: bool = False  # the background (border colour touching the border) stays unstitched
-    device: str = "auto"
-    low_memory: bool = False
-    steps: int | None = None
-    seed: int = 0
-    ai_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """More :class:`~pixlcraft.sdpixl.pipeline.GenerateRequest` fields for the AI method (model folders, canvas
-    size…), for power users and tests; empty uses the model store's defaults."""
-
-
-@dataclass(frozen=True)
-class Brand:
-    """One entry of the brand list: a built-in palette (``craft`` known) or a palette file of the user's."""
-
-    key: str
-    label: str
-    craft: str  # "stitch", "bead", "brick", or "any" for a user's palette file
-    pitch_mm: float = 0.0
-
-
-def read_brands(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> list[Brand]:
-    """Every built-in palette with its craft, and the user's palette files (the built-ins come from a table, not
-    from their CSVs, so this is cheap; user palettes need a directory listing)."""
-    brands = []
-    for name, brand, m in builtin_catalog():
-        label = f"{brand} ({m.pitch_mm:g} mm)" if m.craft == "bead" else brand
-        brands.append(Brand(name, label, m.craft, m.pitch_mm))
-    brands += [Brand(str(path), f"{path.stem} (my palette)", "any") for path in user_palettes()]
-    return brands
-
-
-@dataclass
-class MadePattern:
-    """What a make job hands back to the window."""
-
-    pattern: Pattern
-    photo: Photo | None
-    cell_lab: np.ndarray | None = None
-    stats: dict[str, float] = dataclasses.field(default_factory=dict)
-    confetti_removed: int = 0
-
-
-def request_palette(request: MakeRequest) -> Palette:
-    """The palette a request names, cut to the colours owned, on the chosen fabric."""
-    palette = resolve_palette(request.palette)
-    if request.owned.strip():
-        palette = palette.restrict(read_owned_codes(request.owned.strip()))
-    if request.fabric_count and palette.material.craft == "stitch":
-        palette = dataclasses.replace(palette, material=aida(request.fabric_count))
-    return palette
-
-
-def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
-                 cancel: CancelToken | None = None) -> MadePattern:
-    """Load the photo (unless given) and convert it with the classic converter. Runs on a worker thread."""
-    from ..convert import ConvertOptions, convert_photo
-
-    if photo is None and not request.photo_path:
-        raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
-    if photo is None or (request.photo_path and not enough_pixels(photo, (request.width, request.height))):
-        # decoded once, at the size this pattern needs (a phone JPEG: a quarter of its pixels or fewer)
-        photo = load_photo(request.photo_path, (request.width, request.height))
-    if cancel is not None:
-        cancel.check()
-    palette = request_palette(request)
-    width, height = request.width, request.height
-    original = photo
-    if request.photo_cleanup:
-        # size from the photo as opened: the cleaned copy's rounded pixel size could shift the height by a cell
-        width, height = target_cells(photo.width, photo.height, width, height)
-        photo = cached_clean(request.photo_path, photo, request.photo_cleanup, (width, height), progress, cancel)
-    options = ConvertOptions(
-        width=width,
-        height=height,
-        max_colors=request.max_colors,
-        dither="floyd-steinberg" if request.dither else "none",
-        cleanup=request.cleanup,
-        title=Path(request.photo_path).stem if request.photo_path else "",
-        alpha="empty" if request.alpha_empty else "composite",
-        empty_background=request.empty_background,
-    )
-    result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
-    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
-
-
-_CLEANED: OrderedDict[tuple, Photo] = OrderedDict()
-_CLEANED_LOCK = threading.Lock()
-CLEANED_KEEP = 4
-
-
-def cached_clean(path: str, photo: Photo, method: str, cells: tuple[int, int] | None,
-                 progress: ProgressCallback | None, cancel: CancelToken | None) -> Photo:
-    """``clean_photo`` remembered per photo, method and size: the photo the user opened is never replaced by
-    its cleaned copy (unticking "Clean up" goes back to the original), and ticking it again costs nothing."""
-    try:
-        stamp = Path(path).stat().st_mtime_ns if path else id(photo)
-    except OSError:
-        stamp = id(photo)
-    key = (path, stamp, photo.width, photo.height, method, cells)
-    with _CLEANED_LOCK:
-        if key in _CLEANED:
-            _CLEANED.move_to_end(key)
-            return _CLEANED[key]
-    cleaned = clean_photo(photo, method, cells, progress, cancel)
-    with _CLEANED_LOCK:
-        _CLEANED[key] = cleaned
-        while len(_CLEANED) > CLEANED_KEEP:
-            _CLEANED.popitem(last=False)
-    return cleaned
-
-
-def clean_photo(photo: Photo, method: str, cells: tuple[int, int] | None, progress: ProgressCallback | None,
-                cancel: CancelToken | None) -> Photo:
-    """The photo cleaned by ``method`` ("auto": the first available) at the size a pattern of ``cells`` needs,
-    or at the SD-πXL canvas size (1024 px) when ``cells`` is None."""
-    from ..cleanup import cleanup, default_method, get_method, long_side_for_pattern
-
-    chosen = get_method(default_method() if method == "auto" else method)
-    long_side = 1024 if cells is None else long_side_for_pattern(photo, cells, chosen)
-    return cleanup(photo, chosen, {"target_long_side": long_side}, progress=progress, cancel=cancel)
-
-
-def cleanup_available() -> bool:
-    """Whether this build has photo clean-up (checked without importing it)."""
-    try:
-        return importlib.util.find_spec("pixlcraft.cleanup") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def ai_available() -> bool:
-    """Whether this build has the SD-πXL pipeline (checked without importing it or torch)."""
-    try:
-        return importlib.util.find_spec("pixlcraft.sdpixl.pipeline") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def on_checkerboard(photo: Photo) -> np.ndarray:
-    """The photo's colours with see-through parts over a light checkerboard, as image editors show them (a
-    thumbnail of a logo must not turn its transparent background black)."""
-    if photo.alpha is None:
-        return photo.srgb
-    h, w = photo.alpha.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w]
-    square = max(4, max(h, w) // 32)
-    board = np.where(((yy // square + xx // square) % 2)[..., None] == 0, 0.94, 0.80).astype(np.float32)
-    alpha = photo.alpha.reshape(h, w, 1).astype(np.float32)
-    return photo.srgb * alpha + board * (1.0 - alpha)
-
-
-#: The model roles SD-πXL uses (the model store also holds PASD's, for photo clean-up).
-SDPIXL_ROLES = ("base", "vae", "controlnet-canny", "controlnet-depth", "depth", "clip")
-
-
-def check_request(request: MakeRequest) -> None:
-    """The checks that cost nothing: a request failing them is refused at once, before the window asks about
-    unsaved work or starts a job."""
-    if request.photo_path and not Path(request.photo_path).is_file():
-        raise InputError(f"the photo {request.photo_path} is no longer there (was it moved or renamed?); open it "
-                         "again.")
-    if request.method == "ai":
-        if not request.prompt.strip():
-            raise InputError("the AI method needs a few words saying what the pattern should show (type them in "
-                             "the box under the photo), e.g. “a red rose”.")
-        from ..addon import require_engine
-
-        require_engine()
-
-
-def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> MadePattern:
-    """Run SD-πXL for the request (imports torch now, on the worker thread)."""
-    check_request(request)
-    from ..sdpixl.pipeline import GenerateRequest, generate
-
-    if request.photo_path and (photo is None or not enough_pixels(photo, None)):
-        photo = load_photo(request.photo_path)  # the AI canvas wants the whole photo
-    palette = request_palette(request)
-    width, height = request.width, request.height
-    original = photo
-    if photo is not None:
-        width, height = target_cells(photo.width, photo.height, width, height)
-        if request.photo_cleanup:
-            photo = cached_clean(request.photo_path, photo, request.photo_cleanup, None, progress, cancel)
-    else:
-        width = width or 64
-        height = height or width
-    generated = generate(
-        GenerateRequest(
-            prompt=request.prompt.strip(),
-            width=int(width),
-            height=int(height),
-            image=photo,
-            palette=palette,
-            max_colors=request.max_colors,
-            steps=request.steps,
-            seed=request.seed,
-            device=request.device,
-            low_memory=request.low_memory,
-            title=Path(request.photo_path).stem if request.photo_path else request.prompt.strip()[:60],
-            **request.ai_extra,
-        ),
-        progress=progress,
-        cancel=cancel,
-    )
-    return MadePattern(generated.pattern, original)
-
-
-def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Which models are installed and which device would run (imports torch: run it on a worker)."""
-    from ..addon import detect_accelerator, engine_available
-    from ..models import model_status, pick_device
-
-    rows = [r for r in model_status() if r.spec.role in SDPIXL_ROLES]  # not PASD's SD 1.5
-    installed = sum(1 for r in rows if r.installed)
-    missing_mb = sum(r.spec.download_size_mb() for r in rows if not r.installed)
-    engine = engine_available()
-    try:
-        device = pick_device("auto") if engine else detect_accelerator()
-    except Exception:  # noqa: BLE001 - a broken torch install must not break the panel
-        device = "unavailable"
-    return {"installed": installed, "total": len(rows), "device": device, "engine": engine,
-            "missing_mb": missing_mb}
-
-
-def ai_estimate_text(device: str, steps: int = _AI_STEPS) -> str:
-    per_step = _SECONDS_PER_STEP.get(device.split(":")[0], _SECONDS_PER_STEP["cpu"])
-    minutes = per_step * steps / 60
-    if minutes >= 120:
-        return f"roughly {minutes / 60:.0f} hours on this computer"
-    return f"roughly {max(1, round(minutes))} min"
-
 
 # ------------------------------------------------------------------------------------------------ widgets
 

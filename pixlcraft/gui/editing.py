@@ -1,0 +1,158 @@
+"""The window's editing commands: tools, paint and fill, colour replacement and merging, confetti, fewer
+colours, background, chart symbols. Every change goes through the :class:`~pixlcraft.gui.document.Document`
+as an undoable command; the status bar says what it did.
+
+A mixin of :class:`~pixlcraft.gui.main_window.MainWindow` (it uses the window's document, canvas, legend and
+status bar), kept apart so the window itself stays a thin layout of panels and jobs.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from ..errors import InputError
+from ..palette import PaletteEntry
+from ..pattern import EMPTY
+from . import errors
+
+
+class EditingMixin:
+
+    def set_tool(self, tool: str) -> None:
+        self.canvas.tool = tool
+        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "select": Qt.CursorShape.ArrowCursor}
+        self.canvas.setCursor(cursor.get(tool, Qt.CursorShape.CrossCursor))
+        if tool == "paint":  # armed: say so, with the colour a click will paint
+            colour = f"{self.paint_color.code} {self.paint_color.name}" if self.paint_color else \
+                "no colour yet — pick one in the thread list"
+            self.statusBar().showMessage(f"Paint tool: a click paints cells in {colour}. V puts it away.")
+
+    def set_paint_index(self, index: int) -> None:
+        if self.document.pattern is not None and index != EMPTY:
+            self.set_paint_entry(self.document.pattern.palette[index])
+
+    def set_paint_entry(self, entry: PaletteEntry) -> None:
+        self.paint_color = entry
+        self.canvas.paint_rgb = entry.rgb
+        self.statusBar().showMessage(f"Painting with {entry.code} {entry.name}", 4000)
+
+    def _picked(self, index: int) -> None:
+        self.set_paint_index(index)
+        self.legend.select_index(index)
+        self.actions["tool.paint"].setChecked(True)
+
+    def paint_cells(self, cells: list[tuple[int, int]]) -> bool:
+        from ..edit import Paint
+
+        if self.paint_color is None:
+            return False
+        return self.document.push(Paint(cells, self.paint_color))
+
+    def fill_at(self, row: int, col: int) -> bool:
+        from ..edit import FloodFill
+
+        if self.paint_color is None:
+            return False
+        return self.document.push(FloodFill(row, col, self.paint_color))
+
+    def replace_color(self, old: int, new: int | PaletteEntry) -> bool:
+        from ..edit import ReplaceColor
+
+        return self.document.push(ReplaceColor(old, new))
+
+    def merge_colors(self, sources: list[int], target: int) -> bool:
+        from ..edit import MergeColors
+
+        return self.document.push(MergeColors(sources, target))
+
+    def remove_confetti(self) -> bool:
+        from ..edit import RemoveConfetti
+
+        command = RemoveConfetti(cell_lab=self.document.cell_lab)
+        changed = self.document.push(command)
+        if not changed:
+            self.statusBar().showMessage("No confetti to remove: every lone cell stands out too much to recolour.",
+                                         8000)
+        else:
+            self.statusBar().showMessage(f"Removed confetti: {command.count} lone cell"
+                                         f"{'' if command.count == 1 else 's'} recoloured to a neighbour's colour "
+                                         "(Ctrl+Z undoes it).", 10000)
+        return changed
+
+    def change_symbol(self, index: int, symbol: str | None = None) -> bool:
+        """Give a colour another chart symbol (asked for when not given); a colour that had it swaps."""
+        from ..symbols import LIGHT_FIRST, ensure_symbols, set_symbol
+
+        pattern = self.document.pattern
+        if pattern is None:
+            return False
+        current = ensure_symbols(pattern).get(index)
+        if symbol is None:
+            owners = {sym: i for i, sym in ensure_symbols(pattern).items()}
+            items = [s if s not in owners else f"{s}   (now {pattern.palette[owners[s]].code})" for s in LIGHT_FIRST]
+            start = LIGHT_FIRST.index(current) if current in LIGHT_FIRST else 0
+            chosen = errors.ask_choice(self, "Chart symbol", f"Symbol for {pattern.palette[index].code} "
+                                       f"{pattern.palette[index].name} (lightest first):", items, start)
+            if chosen is None:
+                return False
+            symbol = chosen.split()[0]
+        if symbol == current:
+            return False
+        set_symbol(pattern, index, symbol)
+        self.document.stack.mark_dirty()
+        self.document.precious = True  # a hand-made choice: ask before it is lost unsaved
+        self.canvas.refresh()
+        self.legend.set_pattern(pattern)
+        self.statusBar().showMessage(f"{pattern.palette[index].code} is now charted as {symbol}.", 8000)
+        return True
+
+    def reduce_colors(self, k: int | None = None) -> bool:
+        """Merge the pattern down to ``k`` colours (asked for when not given); undoable, reported."""
+        from ..reduce import ReduceColors
+
+        if self.document.pattern is None:
+            return False
+        used = len(self.document.pattern.used_indices())
+        if k is None:
+            k = errors.ask_int(self, "Reduce colours", f"The pattern has {used} colours. Keep how many?",
+                               max(1, min(used - 1, 24)), 1, max(1, used))
+        return k is not None and self._push_merge(ReduceColors(k))
+
+    def merge_rare_colors(self, min_count: int | None = None) -> bool:
+        """Fold colours used by fewer than ``min_count`` cells into their nearest common colour."""
+        from ..reduce import MergeRareColors
+
+        if self.document.pattern is None:
+            return False
+        if min_count is None:
+            min_count = errors.ask_int(self, "Merge rare colours",
+                                       "Merge every colour used by fewer cells than:", 10, 1, 100_000)
+        return min_count is not None and self._push_merge(MergeRareColors(min_count))
+
+    def clear_background(self) -> bool:
+        from ..background import ClearBackground
+
+        command = ClearBackground()
+        try:
+            changed = self.document.push(command)
+        except InputError as exc:
+            errors.show_error(self, exc)
+            return False
+        self.statusBar().showMessage(f"Cleared the background: {command.count} cells left empty (Ctrl+Z undoes "
+                                     "it)." if changed else "No background to clear.", 10000)
+        return changed
+
+    def _push_merge(self, command) -> bool:
+        before = len(self.document.pattern.used_indices())
+        changed = self.document.push(command)
+        if changed:
+            after = len(self.document.pattern.used_indices())
+            self.statusBar().showMessage(f"{before} → {after} colours. {command.label} (Ctrl+Z undoes it).", 15000)
+        else:
+            self.statusBar().showMessage("Nothing to merge: no colour fits that.", 8000)
+        return changed
+
+    def compact_palette(self) -> bool:
+        from ..edit import CompactPalette
+
+        return self.document.push(CompactPalette())
