@@ -12,26 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent, QPainter, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,7 +32,7 @@ from ..palette import (
 )
 from ..pattern import Pattern
 from ..settings import Settings
-from ..sizing import MAX_CELLS, cells_from_physical, target_cells
+from ..sizing import cells_from_physical, target_cells
 from .bridge import JobRunner
 from .make_jobs import (  # noqa: F401 - the window and the tests use them from here too
     DEFAULT_BUDGET,
@@ -65,96 +52,17 @@ from .make_jobs import (  # noqa: F401 - the window and the tests use them from 
     read_brands,
     request_palette,
 )
-from .pattern_view import float_photo_to_qimage
+from .panel_sections import CRAFTS, FABRIC_COUNTS, PanelSections, PhotoDrop, dropped_file  # noqa: F401
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif)"
 PATTERN_SUFFIXES = (".pixl", ".oxs")
-CRAFTS = (("stitch", "Cross-stitch"), ("bead", "Fuse beads"), ("brick", "Bricks"))
-FABRIC_COUNTS = (11, 14, 16, 18, 22, 28)
 BRAND_LIST_DELAY_MS = 300
 MM_PER_IN = 25.4
 
 # ------------------------------------------------------------------------------------------------ widgets
 
 
-class PhotoDrop(QFrame):
-    """The photo well: shows the chosen photo, opens the file dialog on click, accepts dropped files."""
-
-    clicked = Signal()
-    fileDropped = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("photoDrop")
-        self.setAcceptDrops(True)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setMinimumHeight(124)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._pixmap: QPixmap | None = None
-        self.text = "Drop a photo or pattern here\nor click to choose one"
-
-    def set_photo(self, photo: Photo | None) -> None:
-        self._pixmap = None if photo is None else QPixmap.fromImage(float_photo_to_qimage(on_checkerboard(photo),
-                                                                                         512))
-        self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(260, 124)
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        super().paintEvent(event)
-        p = QPainter(self)
-        r = self.rect().adjusted(8, 8, -8, -8)
-        if self._pixmap is None:
-            p.setPen(self.palette().color(self.foregroundRole()))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.text)
-        else:
-            scaled = self._pixmap.scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation)
-            x = r.x() + (r.width() - scaled.width()) // 2
-            y = r.y() + (r.height() - scaled.height()) // 2
-            p.drawPixmap(x, y, scaled)
-        p.end()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit()
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if dropped_file(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        path = dropped_file(event)
-        if path is not None:
-            event.acceptProposedAction()
-            self.fileDropped.emit(path)
-
-
-def dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
-    """The first local file of a drag, or None."""
-    mime = event.mimeData()
-    if mime is None or not mime.hasUrls():
-        return None
-    for url in mime.urls():
-        if url.isLocalFile():
-            return url.toLocalFile()
-    return None
-
-
-def _section(title: str, parent: QWidget) -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame(parent)
-    frame.setObjectName("section")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(12, 10, 12, 12)
-    layout.setSpacing(6)
-    label = QLabel(title, frame)
-    label.setObjectName("sectionTitle")
-    layout.addWidget(label)
-    return frame, layout
-
-
-class SourcePanel(QWidget):
+class SourcePanel(PanelSections, QWidget):
     """Start → material → size → colours → method → Make pattern (the button stays in view at the bottom)."""
 
     makeRequested = Signal(object)
@@ -190,178 +98,11 @@ class SourcePanel(QWidget):
         column.setSpacing(8)
         self.scroll.setWidget(body)
 
-        # 1. start
-        start, lay = _section("1  Start", body)
-        self.drop = PhotoDrop(start)
-        self.drop.clicked.connect(self.openRequested)
-        self.drop.fileDropped.connect(self.fileChosen)
-        lay.addWidget(self.drop)
-        self.photo_label = QLabel("No photo yet", start)
-        self.photo_label.setObjectName("panelHint")
-        self.recent_button = QToolButton(start)
-        self.recent_button.setText("Recent")
-        self.recent_button.setToolTip("Open a recently used photo or pattern")
-        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        row = QHBoxLayout()
-        row.addWidget(self.photo_label, 1)
-        row.addWidget(self.recent_button)
-        lay.addLayout(row)
-        self.prompt = QPlainTextEdit(start)
-        self.prompt.setPlaceholderText("…or describe a picture for the AI, e.g. “a red fox in the snow”")
-        self.prompt.setFixedHeight(48)
-        lay.addWidget(self.prompt)
-        column.addWidget(start)
-
-        # 2. material
-        material, lay = _section("2  Craft and brand", body)
-        crafts = QHBoxLayout()
-        crafts.setSpacing(0)
-        self.craft_group = QButtonGroup(self)
-        self.craft_buttons: dict[str, QToolButton] = {}
-        for key, text in CRAFTS:
-            b = QToolButton(material)
-            b.setText(text)
-            b.setCheckable(True)
-            b.setObjectName("segment")
-            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            self.craft_group.addButton(b)
-            self.craft_buttons[key] = b
-            crafts.addWidget(b)
-            b.toggled.connect(lambda on, k=key: on and self._craft_changed(k))
-        lay.addLayout(crafts)
-        form = QGridLayout()
-        form.setHorizontalSpacing(8)
-        form.addWidget(QLabel("Brand", material), 0, 0)
-        self.brand = QComboBox(material)
-        self.brand.activated.connect(self._brand_activated)
-        self.brand.currentIndexChanged.connect(self._update_size_hint)
-        form.addWidget(self.brand, 0, 1)
-        self.fabric_label = QLabel("Fabric", material)
-        form.addWidget(self.fabric_label, 1, 0)
-        self.fabric = QComboBox(material)
-        for count in FABRIC_COUNTS:
-            self.fabric.addItem(f"{count}-count Aida", float(count))
-        self.fabric.currentIndexChanged.connect(self._update_size_hint)
-        form.addWidget(self.fabric, 1, 1)
-        self.material_hint = QLabel("", material)
-        self.material_hint.setObjectName("panelHint")
-        form.addWidget(self.material_hint, 2, 1)
-        form.setColumnStretch(1, 1)
-        lay.addLayout(form)
-        column.addWidget(material)
-
-        # 3. size
-        size, lay = _section("3  Size", body)
-        self.size_unit = QComboBox(size)
-        self.size_unit.addItem("cells", "cells")
-        self.size_unit.addItem("cm", "physical")
-        self.size_unit.setToolTip("Give the size in cells, or as the finished size on the fabric or board")
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(8)
-        self.width_cells = QSpinBox(size)
-        self.width_cells.setRange(4, MAX_CELLS)
-        self.width_cells.setValue(DEFAULT_WIDTH)
-        self.height_cells = QSpinBox(size)
-        self.height_cells.setRange(0, MAX_CELLS)
-        self.height_cells.setSpecialValueText("auto")
-        self.width_phys = QDoubleSpinBox(size)
-        self.height_phys = QDoubleSpinBox(size)
-        for box in (self.width_phys, self.height_phys):
-            box.setDecimals(1)
-            box.setRange(0.0, 2000.0)
-        self.height_phys.setSpecialValueText("auto")
-        self.width_phys.setMinimum(0.5)
-        self.width_cells.setPrefix("W ")
-        self.height_cells.setPrefix("H ")
-        self.width_phys.setPrefix("W ")
-        self.height_phys.setPrefix("H ")
-        self.width_cells.setToolTip("Width in cells (stitches, beads or studs)")
-        self.height_cells.setToolTip("Height in cells; auto follows the photo's shape")
-        grid.addWidget(self.width_cells, 0, 0)
-        grid.addWidget(self.width_phys, 0, 0)
-        grid.addWidget(QLabel("×", size), 0, 1)
-        grid.addWidget(self.height_cells, 0, 2)
-        grid.addWidget(self.height_phys, 0, 2)
-        grid.addWidget(self.size_unit, 0, 3)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(2, 1)
-        lay.addLayout(grid)
-        self.size_hint = QLabel("", size)
-        self.size_hint.setObjectName("panelHint")
-        self.size_hint.setWordWrap(True)
-        lay.addWidget(self.size_hint)
-        for w in (self.width_cells, self.height_cells, self.width_phys, self.height_phys):
-            w.valueChanged.connect(self._update_size_hint)
-        self.size_unit.currentIndexChanged.connect(self._size_mode_changed)
-        column.addWidget(size)
-
-        # 4. colours
-        colours, lay = _section("4  Colours", body)
-        row = QHBoxLayout()
-        self.use_budget = QCheckBox("At most", colours)
-        self.use_budget.setChecked(True)
-        self.budget = QSpinBox(colours)
-        self.budget.setRange(1, 200)
-        self.budget.setValue(DEFAULT_BUDGET)
-        self.budget.setSuffix(" colours")
-        self.use_budget.toggled.connect(self.budget.setEnabled)
-        row.addWidget(self.use_budget)
-        row.addWidget(self.budget, 1)
-        lay.addLayout(row)
-        row = QHBoxLayout()
-        self.owned = QLineEdit(colours)
-        self.owned.setPlaceholderText("Colours I own: all")
-        self.owned.setToolTip("Only use these colours: codes separated by commas (e.g. 310, 321, 699), or a file")
-        self.owned_file = QToolButton(colours)
-        self.owned_file.setText("File…")
-        self.owned_file.clicked.connect(self._choose_owned_file)
-        row.addWidget(self.owned, 1)
-        row.addWidget(self.owned_file)
-        lay.addLayout(row)
-        row = QHBoxLayout()
-        self.cleanup = QCheckBox("Remove confetti", colours)
-        self.cleanup.setChecked(True)
-        self.cleanup.setToolTip("Recolour lone single stitches (“confetti”) to a neighbour's colour when it hardly "
-                                "changes the picture; the status bar says how many. Edit ▸ Remove Confetti does "
-                                "the same on a pattern you have edited.")
-        self.alpha_empty = QCheckBox("Nothing where the photo is see-through", colours)
-        self.alpha_empty.setToolTip("Transparent parts of a PNG (logos, sprites) get no stitch, bead or brick, "
-                                    "instead of being blended over white")
-        self.empty_background = QCheckBox("Leave the background unstitched", colours)
-        self.empty_background.setToolTip("The colour around the picture (the one along the border, where it "
-                                         "touches the border) gets no stitch, bead or brick")
-        self.dither = QCheckBox("Dither", colours)
-        self.dither.setToolTip("Mix colours in a fine pattern for smoother shading (more colour changes)")
-        row.addWidget(self.cleanup)
-        row.addWidget(self.dither)
-        row.addStretch(1)
-        lay.addLayout(row)
-        lay.addWidget(self.alpha_empty)
-        lay.addWidget(self.empty_background)
-        column.addWidget(colours)
-
-        # 5. method
-        method, lay = _section("5  Method", body)
-        self.classic = QRadioButton("Classic — instant", method)
-        self.classic.setChecked(True)
-        self.ai = QRadioButton("AI (SD-πXL) — slow, most detail", method)
-        self.ai.toggled.connect(self._method_changed)
-        lay.addWidget(self.classic)
-        lay.addWidget(self.ai)
-        self.ai_status = QLabel("", method)
-        self.ai_status.setObjectName("panelHint")
-        self.ai_status.setWordWrap(True)
-        lay.addWidget(self.ai_status)
-        self.photo_cleanup = QCheckBox("Clean up the photo first", method)
-        self.photo_cleanup.setEnabled(cleanup_available())
-        self.photo_cleanup.setToolTip(
-            "Remove noise and JPEG blocks and sharpen a small phone photo before the pattern is made "
-            "(Real-ESRGAN, bundled; OpenCV denoising where it cannot run)"
-            if cleanup_available() else "Photo clean-up is not part of this build")
-        lay.addWidget(self.photo_cleanup)
-        column.addWidget(method)
-
+        self._build_start(body, column)
+        self._build_material(body, column)
+        self._build_size(body, column)
+        self._build_colours(body, column)
+        self._build_method(body, column)
         column.addStretch(1)
         self.make_button = QPushButton("Make pattern", self)
         self.make_button.setObjectName("primary")
