@@ -94,7 +94,7 @@ def test_settings_ok_keeps_the_panel_and_palettes_come_from_a_list(qtbot, window
     assert panel.current_craft() == "brick" and panel.current_palette_name() == "lego"
     window.apply_settings(Settings(default_palette="dmc", units="in"))  # what the dialog's OK does
     assert panel.current_craft() == "brick" and panel.current_palette_name() == "lego"
-    assert panel.width_cells.value() == 48 and panel.size_unit.itemText(1) == "in"
+    assert panel.width_cells.value() == 48 and panel._unit() == "in"  # hints follow the settings
     field = next(f for f in FIELDS if f.name == "default_palette")
     assert field.kind == "choice" and "perler" in field.choices and "lego" in field.choices
     settings_path().parent.mkdir(parents=True, exist_ok=True)
@@ -268,3 +268,15 @@ def test_a_chart_with_too_many_colours_offers_to_reduce_them(qtbot, window, dial
     assert "Edit ▸ Reduce Colours" in shown.text and "--max-colors" not in shown.text
     assert len(window.document.pattern.used_indices()) == 151
     window.document.stack.set_clean()
+
+
+def test_sizes_can_be_given_in_inches_on_the_panel(qtbot, window, dialogs):  # noqa: F811
+    panel = window.source_panel
+    assert [panel.size_unit.itemData(i) for i in range(panel.size_unit.count())] == ["cells", "cm", "in"]
+    panel.size_unit.setCurrentIndex(panel.size_unit.findData("cm"))
+    panel.width_phys.setValue(25.4)
+    cm_cells = panel.cell_size()[0]
+    panel.size_unit.setCurrentIndex(panel.size_unit.findData("in"))
+    assert panel.width_phys.value() == pytest.approx(10.0, abs=0.05)  # the same width, in inches
+    assert panel.cell_size()[0] == cm_cells == 140  # 10 in of 14-count Aida
+    assert " in" in panel.size_hint.text()

@@ -87,6 +87,7 @@ class SourcePanel(PanelSections, QWidget):
         self.photo_path = ""
         self._ai_info: dict[str, Any] | None = None
         self._palette_file = ""
+        self._shown_unit = "cells"
         self._brands: list[Brand] | None = None
         self._brand_runner = JobRunner(self)
         self._brand_runner.finished.connect(self._brands_ready)
@@ -149,7 +150,6 @@ class SourcePanel(PanelSections, QWidget):
         """New settings from the dialog: only how things are shown (units) follows; the choices on the panel,
         which describe the pattern being worked on, stay as they are."""
         self.settings = settings
-        self.size_unit.setItemText(1, "in" if settings.units == "in" else "cm")
         self._update_size_hint()
 
     def choices(self) -> dict[str, Any]:
@@ -183,6 +183,9 @@ class SourcePanel(PanelSections, QWidget):
                 check.setChecked(bool(values[key]))
         if "owned" in values:
             self.owned.setText(str(values["owned"]))
+        unit = self.size_unit.findData(values.get("size_unit"))
+        if unit >= 0:
+            self.size_unit.setCurrentIndex(unit)
         if values.get("method") == "ai" and self.ai.isEnabled():
             self.ai.setChecked(True)
         self._update_size_hint()
@@ -225,7 +228,8 @@ class SourcePanel(PanelSections, QWidget):
             self.fabric.addItem(f"{settings.fabric_count:g}-count Aida", float(settings.fabric_count))
             i = self.fabric.count() - 1
         self.fabric.setCurrentIndex(i)
-        self.size_unit.setItemText(1, "in" if settings.units == "in" else "cm")
+        if not self.by_cells:  # a new pattern's physical sizes start in the unit of the settings
+            self.size_unit.setCurrentIndex(self.size_unit.findData("in" if settings.units == "in" else "cm"))
         self._update_size_hint()
 
     def set_photo(self, path: str, photo: Photo | None) -> None:
@@ -316,6 +320,12 @@ class SourcePanel(PanelSections, QWidget):
             self.owned.setText(path)
 
     def _size_mode_changed(self) -> None:
+        unit = self.size_unit.currentData()
+        if unit in ("cm", "in") and self._shown_unit in ("cm", "in") and unit != self._shown_unit:
+            factor = (10.0 if self._shown_unit == "cm" else MM_PER_IN) / (10.0 if unit == "cm" else MM_PER_IN)
+            for box in (self.width_phys, self.height_phys):
+                box.setValue(box.value() * factor)  # the same size, in the other unit
+        self._shown_unit = unit
         cells = self.by_cells
         for w in (self.width_cells, self.height_cells):
             w.setVisible(cells)
@@ -376,11 +386,16 @@ class SourcePanel(PanelSections, QWidget):
             return MM_PER_IN / float(self.fabric.currentData() or 14.0)
         return material.pitch_mm
 
+    def _unit(self) -> str:
+        """cm or in: the panel's choice when it gives sizes physically, else the settings' unit (for hints)."""
+        chosen = self.size_unit.currentData()
+        return chosen if chosen in ("cm", "in") else ("in" if self.settings.units == "in" else "cm")
+
     def _to_mm(self, value: float) -> float:
-        return value * (MM_PER_IN if self.settings.units == "in" else 10.0)
+        return value * (MM_PER_IN if self._unit() == "in" else 10.0)
 
     def _from_mm(self, mm: float) -> float:
-        return mm / (MM_PER_IN if self.settings.units == "in" else 10.0)
+        return mm / (MM_PER_IN if self._unit() == "in" else 10.0)
 
     def cell_size(self) -> tuple[int | None, int | None]:
         """Width and height in cells as asked (None = follow the photo's shape)."""
@@ -401,7 +416,7 @@ class SourcePanel(PanelSections, QWidget):
             self.size_hint.setText(str(e))
             return
         pitch = self._pitch_mm()
-        unit = "in" if self.settings.units == "in" else "cm"
+        unit = self._unit()
         if h is None:
             across = f"{self._from_mm(w * pitch):.1f} {unit} wide"
             self.size_hint.setText(f"{w} cells across · {across}")
