@@ -158,6 +158,12 @@ def load_photo(path: str | Path, cells: tuple[int | None, int | None] | None = N
         data = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read {p}: {e.strerror or e}.") from None
+    return decode_photo(data, p, cells)
+
+
+def decode_photo(data: bytes, p: Path, cells: tuple[int | None, int | None] | None = None) -> Photo:
+    """An image file's bytes as a :class:`Photo` (``p`` names it in messages and in the photo); see
+    :func:`load_photo`."""
     if not data:
         raise InputError(f"{p} is empty (0 bytes), not an image.")
 
@@ -360,3 +366,22 @@ def enough_pixels(photo: Photo, cells: tuple[int | None, int | None] | None) -> 
     except InputError:
         return True  # the converter will say what is wrong with the size
     return cw * MIN_PIXELS_PER_CELL <= photo.width and ch * MIN_PIXELS_PER_CELL <= photo.height
+
+
+def encode_photo(photo: Photo, max_side: int = 1024) -> bytes:
+    """A small copy of ``photo`` to keep inside a pattern file: at most ``max_side`` pixels a side, JPEG
+    (PNG when it has transparent parts), so a pattern can be made again from its photo later."""
+    rgb = np.clip(photo.srgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    image = Image.fromarray(rgb, "RGB")
+    if photo.alpha is not None:
+        image.putalpha(Image.fromarray(np.clip(photo.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8), "L"))
+    scale = max_side / max(photo.width, photo.height)
+    if scale < 1:
+        image = image.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                             Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    if photo.alpha is not None:
+        image.save(buf, "PNG", optimize=True)
+    else:
+        image.save(buf, "JPEG", quality=90)
+    return buf.getvalue()

@@ -187,9 +187,14 @@ def _preview_png(pattern: Pattern) -> bytes:
     return buf.getvalue()
 
 
-def save_pixl(pattern: Pattern, path: str | Path) -> None:
+_PHOTO_LIMIT = 20 * 1024 * 1024
+PHOTO_MEMBER = "photo"
+
+
+def save_pixl(pattern: Pattern, path: str | Path, *, photo: bytes | None = None) -> None:
     """Write ``pattern`` as a self-contained ``.pixl`` file, atomically (with its chart symbols, given now to
-    any colour that has none, so the printed key of this file never changes)."""
+    any colour that has none, so the printed key of this file never changes). ``photo``: an image file's
+    bytes (:func:`pixlcraft.imageio.encode_photo`) kept inside, so the pattern can be made again later."""
     from .symbols import ensure_symbols
 
     pattern.validate()
@@ -210,6 +215,8 @@ def save_pixl(pattern: Pattern, path: str | Path) -> None:
         "grid": "grid.npy",
         "preview": "preview.png",
     }
+    if photo:
+        doc["photo"] = PHOTO_MEMBER
     text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False)
     grid_buf = io.BytesIO()
     np.save(grid_buf, small.grid.astype("<i2"), allow_pickle=False)
@@ -218,6 +225,22 @@ def save_pixl(pattern: Pattern, path: str | Path) -> None:
         zf.writestr("pattern.json", text.encode("utf-8"))
         zf.writestr("grid.npy", grid_buf.getvalue())
         zf.writestr("preview.png", preview, compress_type=zipfile.ZIP_STORED)
+        if photo:
+            zf.writestr(PHOTO_MEMBER, photo, compress_type=zipfile.ZIP_STORED)
+
+
+def load_pixl_photo(path: str | Path) -> bytes | None:
+    """The photo kept inside a ``.pixl`` file (an image file's bytes), or None when it keeps none."""
+    p = existing_file(path, "a pattern file", PatternFileError)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            doc = json.loads(_read_member(zf, "pattern.json", _JSON_LIMIT, p))
+            name = doc.get("photo") if isinstance(doc, dict) else None
+            if not isinstance(name, str) or name not in zf.namelist():
+                return None
+            return _read_member(zf, name, _PHOTO_LIMIT, p)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
 
 
 def _damaged(path: Path, reason: str) -> PatternFileError:

@@ -90,6 +90,9 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField("default_palette", "choice", "dmc", "Palette",
                  "The brand a new pattern starts with, until you make one (then your last choice is kept).",
                  tuple(builtin_names())),
+    SettingField("embed_photo", "bool", True, "Keep the photo in saved patterns",
+                 "A small copy of the source photo (about 200 kB) goes into the .pixl file, so the pattern can be "
+                 "made again from it later, on any computer."),
     SettingField("recent_files_max", "int", 10, "Recent files", "How many recent files the File menu lists.",
                  minimum=0, maximum=50),
     SettingField("autosave_interval_s", "int", 120, "Autosave every (seconds)",
@@ -154,6 +157,7 @@ class Settings:
     fabric_count: float = 14.0
     default_craft: str = "stitch"
     default_palette: str = "dmc"
+    embed_photo: bool = True
     recent_files_max: int = 10
     autosave_interval_s: int = 120
 

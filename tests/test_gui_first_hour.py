@@ -280,3 +280,33 @@ def test_sizes_can_be_given_in_inches_on_the_panel(qtbot, window, dialogs):  # n
     assert panel.width_phys.value() == pytest.approx(10.0, abs=0.05)  # the same width, in inches
     assert panel.cell_size()[0] == cm_cells == 140  # 10 in of 14-count Aida
     assert " in" in panel.size_hint.text()
+
+
+def test_a_saved_pattern_keeps_its_photo_and_can_be_made_again(qtbot, window, dialogs, tmp_path):  # noqa: F811
+    import zipfile
+
+    from pixlcraft.pattern import load_pixl, load_pixl_photo
+    from pixlcraft.settings import Settings
+
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    window.save_to(tmp_path / "kept.pixl")
+    wait_idle(qtbot, window)
+    data = load_pixl_photo(tmp_path / "kept.pixl")
+    assert data and data[:3] == b"\xff\xd8\xff" and len(data) < 400_000  # a small JPEG inside
+    assert load_pixl(tmp_path / "kept.pixl").width == window.document.pattern.width  # the pattern as before
+    window.close_pattern()
+    window.open_path(tmp_path / "kept.pixl")
+    wait_idle(qtbot, window)
+    panel = window.source_panel
+    assert panel.photo is not None and panel.photo.width == 512 and window.view.source.has_photo
+    panel.width_cells.setValue(24)
+    assert window.make(panel.request())  # made again from the photo inside the file
+    wait_idle(qtbot, window)
+    assert window.document.pattern.width == 24 and window.document.pattern.metadata["title"] == "kept"
+    window.document.stack.set_clean()
+    window.apply_settings(Settings(embed_photo=False))
+    window.save_to(tmp_path / "bare.pixl")
+    wait_idle(qtbot, window)
+    assert load_pixl_photo(tmp_path / "bare.pixl") is None
+    assert "photo" not in zipfile.ZipFile(tmp_path / "bare.pixl").namelist()

@@ -67,23 +67,36 @@ AUTOSAVE_CHECK_MS = 5000
 # The bridge calls fn(*args, progress=, cancel=); these adapt the core calls that take neither.
 
 
-def load_pattern_job(path: str, *, progress=None, cancel=None) -> Pattern:
-    from ..pattern import load_pattern
-
-    return load_pattern(path)
-
-
 def load_photo_job(path: str, *, progress=None, cancel=None):
     from ..imageio import load_photo
 
     return load_photo(path)
 
 
-def save_pixl_job(pattern: Pattern, path: str, *, progress=None, cancel=None) -> Path:
+def save_pixl_job(pattern: Pattern, path: str, photo=None, *, progress=None, cancel=None) -> Path:
+    """Write the .pixl, with a small copy of ``photo`` inside when one is given (Settings: keep the photo)."""
+    from ..imageio import encode_photo
     from ..pattern import save_pixl
 
-    save_pixl(pattern, path)
+    save_pixl(pattern, path, photo=encode_photo(photo) if photo is not None else None)
     return Path(path)
+
+
+def load_pattern_job(path: str, *, progress=None, cancel=None):
+    """The pattern, and the photo kept inside it (None when it keeps none or it cannot be decoded)."""
+    from ..imageio import decode_photo
+    from ..pattern import load_pattern, load_pixl_photo
+
+    pattern = load_pattern(path)
+    photo = None
+    if Path(path).suffix.lower() == ".pixl":
+        data = load_pixl_photo(path)
+        if data:
+            try:
+                photo = decode_photo(data, Path(path))
+            except InputError:
+                photo = None  # a damaged photo never stops the pattern from opening
+    return pattern, photo
 
 
 class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
@@ -337,11 +350,15 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         return self.run_job(f"Opening {Path(path).name}", load_photo_job, path,
                             then=lambda photo: self._photo_loaded(path, photo))
 
-    def _opened_pattern(self, path: str, pattern: Pattern) -> None:
+    def _opened_pattern(self, path: str, loaded) -> None:
+        pattern, photo = loaded
         self.recent.add(path)
-        self.source_panel.set_photo("", None)
+        # a photo kept inside the file: shown beside the pattern, and "Make pattern" can start from it again
+        self.source_panel.set_photo(path if photo is not None else "", photo)
+        if photo is not None:
+            self.view.source.set_photo(photo.srgb)
         self.source_panel.show_pattern(pattern)
-        self.document.open(pattern, path=path)
+        self.document.open(pattern, path=path, photo=photo, photo_path=path if photo is not None else "")
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
 
     def _photo_loaded(self, path: str, photo) -> None:
@@ -423,7 +440,8 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             return False
         revision = self.document.revision
         snapshot = self.document.pattern.copy()
-        ok = self.run_job(f"Saving {Path(path).name}", save_pixl_job, snapshot, str(path),
+        photo = self.document.photo if self.settings.embed_photo else None
+        ok = self.run_job(f"Saving {Path(path).name}", save_pixl_job, snapshot, str(path), photo,
                           then=lambda written: self._saved(written, revision))
         if ok and wait:
             self.jobs.wait()
