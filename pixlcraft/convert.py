@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from . import __version__
+from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
 from .color import ciede2000, linear_to_lab, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
@@ -53,6 +54,10 @@ class ConvertOptions:
     """Allow see-through colours (LEGO Trans-*, Hama clear beads). Off by default: over a base plate or on a
     pegboard they do not look like their swatch, and photos pick them often because they are mid-tones."""
     title: str = ""
+    brightness: float = 0.0
+    contrast: float = 0.0
+    saturation: float = 0.0
+    """Photo adjustments in [-1, 1] (0 = none), applied to the cells' colours (:mod:`pixlcraft.adjust`)."""
     empty_background: bool = False
     """Leave the background unstitched: cells of the border's main colour connected to the border stay empty
     (:mod:`pixlcraft.background`), for logos and sprites on a plain background."""
@@ -68,6 +73,8 @@ class ConvertOptions:
             raise InputError("the alpha threshold must be in (0, 1].")
         if self.confetti_tolerance < 0:
             raise InputError("the confetti tolerance must not be negative.")
+        for name in ("brightness", "contrast", "saturation"):
+            check_amount(name, getattr(self, name))
 
 
 @dataclass
@@ -151,6 +158,7 @@ def convert_photo(
     # 2. area-average into cells, in linear light
     rep.report("Averaging the photo into cells", done, steps)
     linear, coverage = cell_colors(photo, width, height, crop)
+    linear = adjust_linear(linear, options.brightness, options.contrast, options.saturation)
     mask = _cell_mask(linear, coverage, options)
     lab = linear_to_lab(linear.astype(np.float64))
     done += 1
@@ -209,6 +217,7 @@ def convert_photo(
                 "include_transparent": options.include_transparent,
                 "background": list(options.background),
                 "empty_background": options.empty_background,
+                "adjust": [options.brightness, options.contrast, options.saturation],
                 "palette": palette.name,
             },
             "app_version": __version__,

@@ -46,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--include-transparent", action="store_true",
                    help="allow see-through colours (LEGO Trans-*, clear beads); left out by default")
     p.add_argument("--background", default="FFFFFF", metavar="RRGGBB", help="colour under transparent areas")
+    for name in ("brightness", "contrast", "saturation"):
+        p.add_argument(f"--{name}", type=int, default=0, metavar="-100..100",
+                       help=f"{name} adjustment before matching colours (default 0: none)")
     p.add_argument("--empty-background", action="store_true",
                    help="leave the background unstitched: cells of the border's main colour that touch the border "
                         "stay empty (logos and sprites)")
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         title=args.title,
         include_transparent=args.include_transparent,
         empty_background=args.empty_background,
+        brightness=args.brightness / 100.0,
+        contrast=args.contrast / 100.0,
+        saturation=args.saturation / 100.0,
     )
     if args.confetti_tolerance is not None:
         options.confetti_tolerance = args.confetti_tolerance
@@ -121,6 +127,7 @@ def _resave(args: argparse.Namespace) -> int:
     given += ["--dither"] if args.dither != "none" else []
     given += ["--no-cleanup"] if args.no_cleanup else []
     given += ["--empty-background"] if args.empty_background else []
+    given += [f"--{n}" for n in ("brightness", "contrast", "saturation") if getattr(args, n)]
     given += ["--cleanup-first"] if args.cleanup_first else []
     if given:
         verb = "applies" if len(given) == 1 else "apply"

@@ -364,7 +364,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
     def _photo_loaded(self, path: str, photo) -> None:
         self.recent.add(path)
         if path != self.source_panel.photo_path:
-            self.source_panel.prompt.clear()  # a prompt describes one photo, not the next
+            self.source_panel.new_photo_chosen()  # a prompt and adjustments describe one photo, not the next
         self.source_panel.set_photo(path, photo)
         self.view.source.set_photo(photo.srgb)
         self.actions["view.source"].setChecked(True)
@@ -397,7 +397,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         if photo_path:
             self.recent.add(photo_path)
         if photo_path != self.source_panel.photo_path:
-            self.source_panel.prompt.clear()  # a prompt describes one photo, not the next
+            self.source_panel.new_photo_chosen()  # a prompt and adjustments describe one photo, not the next
         self.source_panel.set_photo(photo_path, made.photo)
         self.document.open(made.pattern, photo=made.photo, photo_path=photo_path, cell_lab=made.cell_lab,
                            saved=False, precious=made.pattern.metadata.get("maker") == "sd-pixl")

@@ -54,6 +54,9 @@ class MakeRequest:
     photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
     alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
     empty_background: bool = False  # the background (border colour touching the border) stays unstitched
+    brightness: float = 0.0  # photo adjustments in [-1, 1] (0 = none)
+    contrast: float = 0.0
+    saturation: float = 0.0
     device: str = "auto"
     low_memory: bool = False
     steps: int | None = None
@@ -133,6 +136,9 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         title=Path(request.photo_path).stem if request.photo_path else "",
         alpha="empty" if request.alpha_empty else "composite",
         empty_background=request.empty_background,
+        brightness=request.brightness,
+        contrast=request.contrast,
+        saturation=request.saturation,
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
     return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QRadioButton,
     QSizePolicy,
+    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -285,6 +286,32 @@ class PanelSections:
         lay.addLayout(row)
         lay.addWidget(self.alpha_empty)
         lay.addWidget(self.empty_background)
+        # photo adjustments, applied before the colours are matched (a live-preview drag)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        self.adjust_sliders: dict[str, QSlider] = {}
+        for row_i, (name, label) in enumerate((("brightness", "Brightness"), ("contrast", "Contrast"),
+                                               ("saturation", "Saturation"))):
+            slider = QSlider(Qt.Orientation.Horizontal, colours)
+            slider.setRange(-100, 100)
+            slider.setValue(0)
+            slider.setPageStep(10)
+            slider.setToolTip(f"{label} of the photo before its colours are matched (double-click resets)")
+            slider.setObjectName(f"adjust_{name}")
+            value = QLabel("0", colours)
+            value.setMinimumWidth(30)
+            slider.valueChanged.connect(lambda v, lbl=value: lbl.setText(f"{v:+d}" if v else "0"))
+            grid.addWidget(QLabel(label, colours), row_i, 0)
+            grid.addWidget(slider, row_i, 1)
+            grid.addWidget(value, row_i, 2)
+            self.adjust_sliders[name] = slider
+        reset = QToolButton(colours)
+        reset.setText("Reset")
+        reset.setToolTip("Back to the photo as it is")
+        reset.clicked.connect(lambda: [s.setValue(0) for s in self.adjust_sliders.values()])
+        grid.addWidget(reset, 0, 3)
+        grid.setColumnStretch(1, 1)
+        lay.addLayout(grid)
         column.addWidget(colours)
 
     def _build_method(self, body: QWidget, column: QVBoxLayout) -> None:

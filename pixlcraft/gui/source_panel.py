@@ -137,7 +137,8 @@ class SourcePanel(PanelSections, QWidget):
         def emit(*_args) -> None:
             self.choicesChanged.emit()
 
-        for box in (self.width_cells, self.height_cells, self.width_phys, self.height_phys, self.budget):
+        for box in (self.width_cells, self.height_cells, self.width_phys, self.height_phys, self.budget,
+                    *self.adjust_sliders.values()):
             box.valueChanged.connect(emit)
         for combo in (self.brand, self.fabric, self.size_unit):
             combo.currentIndexChanged.connect(emit)
@@ -231,6 +232,14 @@ class SourcePanel(PanelSections, QWidget):
         if not self.by_cells:  # a new pattern's physical sizes start in the unit of the settings
             self.size_unit.setCurrentIndex(self.size_unit.findData("in" if settings.units == "in" else "cm"))
         self._update_size_hint()
+
+    def new_photo_chosen(self) -> None:
+        """Another photo: its prompt and its brightness/contrast/saturation start afresh."""
+        self.prompt.clear()
+        for slider in self.adjust_sliders.values():
+            slider.blockSignals(True)
+            slider.setValue(0)
+            slider.blockSignals(False)
 
     def set_photo(self, path: str, photo: Photo | None) -> None:
         self.photo_path, self.photo = path, photo
@@ -457,6 +466,7 @@ class SourcePanel(PanelSections, QWidget):
             photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
             alpha_empty=self.alpha_empty.isChecked(),
             empty_background=self.empty_background.isChecked(),
+            **{name: slider.value() / 100.0 for name, slider in self.adjust_sliders.items()},
             device=self.settings.device,
             low_memory=self.settings.low_memory,
         )
