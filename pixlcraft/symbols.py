@@ -111,3 +111,35 @@ def set_symbol(pattern: Pattern, index: int, symbol: str) -> dict[int, str]:
     kept[code] = symbol
     pattern.metadata[METADATA_KEY] = kept
     return ensure_symbols(pattern)
+
+
+class SetSymbol:
+    """An undoable symbol change (an edit of the pattern's symbol table, not of its cells): push it on the
+    pattern's :class:`~pixlcraft.edit.UndoStack` like any other command."""
+
+    merge_key = None
+    palette_changed = True  # listeners redraw the key and the symbols
+    cells = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # (ys, xs): no cell changes
+
+    def __init__(self, index: int, symbol: str) -> None:
+        self.index, self.symbol = int(index), symbol
+        self.label = f"Chart symbol {symbol}"
+        self._before: dict[str, str] | None = None
+        self._after: dict[str, str] | None = None
+
+    def do(self, pattern: Pattern) -> bool:
+        ensure_symbols(pattern)
+        self._before = dict(stored(pattern))
+        set_symbol(pattern, self.index, self.symbol)
+        self._after = dict(stored(pattern))
+        return self._after != self._before
+
+    def undo(self, pattern: Pattern) -> None:
+        pattern.metadata[METADATA_KEY] = dict(self._before or {})
+
+    def redo(self, pattern: Pattern) -> None:
+        pattern.metadata[METADATA_KEY] = dict(self._after or {})
+
+    @property
+    def changed(self) -> bool:
+        return self._after is not None and self._after != self._before

@@ -154,6 +154,7 @@ def test_help_has_a_guide_and_the_real_shortcut_list(qtbot, window, dialogs):  #
     rows = dict(shortcut_rows(window.actions))
     assert shortcuts.table.topLevelItemCount() == len(rows) >= 15
     assert rows["Export"] == "Ctrl+E" and rows["Select"] == "V" and "Ctrl+Shift+S" in rows["Save As"]
+    assert rows["Save"] == "Ctrl+S" and "Shift+Save" not in rows["Save As"]  # no media-key names
     guide.close()
     shortcuts.close()
 
@@ -208,6 +209,10 @@ def test_the_user_can_change_a_symbol_and_it_sticks(qtbot, window, dialogs, monk
     assert window.change_symbol(index)
     assert ensure_symbols(pattern)[index] == "■" and window.canvas.symbols[index] == "■"
     assert len(offered) == 151 and window.document.worth_asking  # the choice is not lost silently
+    window.actions["edit.undo"].trigger()  # undoable like any edit
+    assert window.canvas.symbols[index] != "■"
+    window.actions["edit.redo"].trigger()
+    assert window.canvas.symbols[index] == "■"
     before = window.canvas.symbols[other]
     window.paint_cells([(0, 0), (0, 1)])  # an edit moves no symbol
     assert window.canvas.symbols[other] == before
@@ -235,6 +240,10 @@ def test_export_offers_only_what_fits_the_pattern(qtbot, window, dialogs):  # no
     assert dialog.reason_for("stitch-pdf") == "" and dialog.reason_for("pes") == ""
     dialog.select_format("pes")
     assert "20.0 × " in dialog.preview_text.text()  # 80 cells at the file's 2.5 mm, not the fabric's 1.8 mm
+    dialog.select_format("stitch-pdf")
+    assert "14.5 × " in dialog.preview_text.text()  # 80 stitches on 14-count, not the printed chart's size
+    dialog.editor.widgets["fabric_count"].setValue(7.0)
+    assert "29.0 × " in dialog.preview_text.text()  # follows the option
     dialog.close()
 
 

@@ -116,7 +116,7 @@ def test_the_window_reduces_and_undoes(qtbot, tmp_path: Path, monkeypatch) -> No
     used = len(window.document.pattern.used_indices())
     window.actions["edit.reduce"].trigger()
     assert f"{used} colours" in asked[0] and len(window.document.pattern.used_indices()) == 5
-    assert window.statusBar().currentMessage().startswith(f"{used} → 5 colours.")
+    assert window.statusBar().currentMessage().startswith(f"{used} → 5 colours: merged")
     window.actions["edit.undo"].trigger()
     assert len(window.document.pattern.used_indices()) == used
     assert window.merge_rare_colors(30)

@@ -81,7 +81,7 @@ class EditingMixin:
 
     def change_symbol(self, index: int, symbol: str | None = None) -> bool:
         """Give a colour another chart symbol (asked for when not given); a colour that had it swaps."""
-        from ..symbols import LIGHT_FIRST, ensure_symbols, set_symbol
+        from ..symbols import LIGHT_FIRST, SetSymbol, ensure_symbols
 
         pattern = self.document.pattern
         if pattern is None:
@@ -92,17 +92,14 @@ class EditingMixin:
             items = [s if s not in owners else f"{s}   (now {pattern.palette[owners[s]].code})" for s in LIGHT_FIRST]
             start = LIGHT_FIRST.index(current) if current in LIGHT_FIRST else 0
             chosen = errors.ask_choice(self, "Chart symbol", f"Symbol for {pattern.palette[index].code} "
-                                       f"{pattern.palette[index].name} (lightest first):", items, start)
+                                       f"{pattern.palette[index].name} (lightest symbols first; one in use "
+                                       "swaps with it):", items, start)
             if chosen is None:
                 return False
             symbol = chosen.split()[0]
         if symbol == current:
             return False
-        set_symbol(pattern, index, symbol)
-        self.document.stack.mark_dirty()
-        self.document.precious = True  # a hand-made choice: ask before it is lost unsaved
-        self.canvas.refresh()
-        self.legend.set_pattern(pattern)
+        self.document.push(SetSymbol(index, symbol))  # undoable, like any other edit
         self.statusBar().showMessage(f"{pattern.palette[index].code} is now charted as {symbol}.", 8000)
         return True
 
@@ -147,7 +144,11 @@ class EditingMixin:
         changed = self.document.push(command)
         if changed:
             after = len(self.document.pattern.used_indices())
-            self.statusBar().showMessage(f"{before} → {after} colours. {command.label} (Ctrl+Z undoes it).", 15000)
+            detail = command.label.split(": ", 1)[-1]  # "merged N colours (…), adding …"
+            self.statusBar().showMessage(f"{before} → {after} colours: {detail} (Ctrl+Z undoes it).", 15000)
+            self.source_panel.budget.blockSignals(True)  # the panel describes the pattern as it now is
+            self.source_panel.budget.setValue(after)
+            self.source_panel.budget.blockSignals(False)
         else:
             self.statusBar().showMessage("Nothing to merge: no colour fits that.", 8000)
         return changed

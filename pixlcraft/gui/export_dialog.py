@@ -84,6 +84,8 @@ def settings_defaults(settings: Settings | None, pattern: Pattern) -> dict[str, 
 class OptionEditor(QWidget):
     """Widgets for one format's options, built from its ExportOption list."""
 
+    changed = Signal()
+
     def __init__(self, fmt, initial: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fmt = fmt
@@ -100,6 +102,10 @@ class OptionEditor(QWidget):
                 value = opt.default
             widget = self._widget(opt, value)
             widget.setToolTip(opt.help)
+            for signal in ("toggled", "currentIndexChanged", "valueChanged", "textChanged"):
+                if hasattr(widget, signal):
+                    getattr(widget, signal).connect(lambda *_a: self.changed.emit())
+                    break
             self.widgets[opt.name] = widget
             form.addRow(opt.name.replace("_", " ").capitalize(), widget)
             hint = QLabel(opt.help[:1].upper() + opt.help[1:], self)
@@ -387,6 +393,7 @@ class ExportDialog(QDialog):
         self.description.setText(fmt.description[:1].upper() + fmt.description[1:] + ".")
         self.editor = OptionEditor(fmt, self._initial)
         self.editor.setObjectName("optionEditor")
+        self.editor.changed.connect(self._update_preview)
         self.options_area.setWidget(self.editor)
         self.path.setText(self._paths.get(fmt.key) or str(self._default_path(fmt)))
         self.status.setText("")
@@ -419,9 +426,12 @@ class ExportDialog(QDialog):
         self.preview.setPixmap(pix)
         m = p.palette.material
         w_mm, h_mm = m.size_mm(p.width, p.height)
-        cell_mm = self.editor.values().get("cell_mm") if self.editor is not None else None
-        if cell_mm:  # machine embroidery: the file's own stitch size, not the fabric's
-            w_mm, h_mm = p.width * float(cell_mm), p.height * float(cell_mm)
+        values = self.editor.values() if self.editor is not None else {}
+        if values.get("fabric_count"):  # a chart: stitched on the fabric chosen here
+            pitch = 25.4 / float(values["fabric_count"])
+            w_mm, h_mm = p.width * pitch, p.height * pitch
+        elif values.get("cell_mm"):  # machine embroidery: the file's own stitch size
+            w_mm, h_mm = p.width * float(values["cell_mm"]), p.height * float(values["cell_mm"])
         colours = len(p.used_indices())
         text = f"{p.width} × {p.height} cells, {colours} colours\n{w_mm / 10:.1f} × {h_mm / 10:.1f} cm finished"
         self.preview_text.setText(text)

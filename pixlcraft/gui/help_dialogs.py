@@ -17,7 +17,8 @@ GUIDE = """
 <li><b>Start</b> — drop a photo on the left panel (or click it to choose one). For the AI method you can also
 just type what the picture should show.</li>
 <li><b>Craft and brand</b> — cross-stitch in DMC threads, fuse beads (Perler, Hama, Artkal, Nabbi) or bricks.
-Tick “Only colours I own” and list your codes to use only what is in your box.</li>
+Type your thread or bead codes into “Colours I own” (or choose a file of them) to use only what is in
+your box.</li>
 <li><b>Size and colours</b> — the width in stitches, beads or studs (or in cm/inches), and how many colours at
 most. The pattern picks the <i>best</i> colours for your photo, not just the most common ones.</li>
 <li><b>Make pattern</b> — Classic is instant; AI (SD-πXL) redraws the picture in your palette and needs the
@@ -44,12 +45,22 @@ class GuideDialog(QDialog):
         layout.addWidget(buttons)
 
 
+_NAMED_KEYS = {"Esc", "Return", "Enter", "Tab", "Space", "Backspace", "Del", "Delete", "Ins", "Home", "End",
+               "Left", "Right", "Up", "Down", "PgUp", "PgDown"}
+
+
+def _typable(seq: QKeySequence) -> bool:
+    """A shortcut on an ordinary keyboard: platform bindings also list media keys such as "Save" or "Help"."""
+    key = seq.toString().rsplit("+", 1)[-1] or "+"
+    return len(key) == 1 or key in _NAMED_KEYS or (key[0] == "F" and key[1:].isdigit())
+
+
 def shortcut_rows(registry: ActionRegistry) -> list[tuple[str, str]]:
     """(command, keys) for every action that has a shortcut, in menu order."""
     rows = []
     for action_id in registry.ids():
         action = registry[action_id]
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if _typable(k)]
         if keys:
             rows.append((action.text().replace("&", "").rstrip("…"), ", ".join(keys)))
     return rows

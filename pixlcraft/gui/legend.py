@@ -254,9 +254,11 @@ class Legend(QWidget):
         item = self.tree.itemAt(pos)
         if item is None or self.pattern is None:
             return
-        if not item.isSelected():
+        if not item.isSelected():  # show which row the menu is for, without choosing it as the paint colour
+            self.tree.blockSignals(True)
             self.tree.clearSelection()
             item.setSelected(True)
+            self.tree.blockSignals(False)
         index = int(item.data(0, INDEX_ROLE))
         entry = self.pattern.palette[index]
         menu = QMenu(self)

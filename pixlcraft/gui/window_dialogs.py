@@ -60,7 +60,7 @@ class DialogsMixin:
         for folder in (last, self.document.path.parent if self.document.path else None,
                        Path(self.document.photo_path).parent if self.document.photo_path else None):
             if folder and Path(folder).is_dir():
-                return Path(folder)
+                return Path(folder).resolve()
         return None
 
     def _exported(self, files: list[Path]) -> None:
