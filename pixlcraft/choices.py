@@ -35,6 +35,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "export_folder": str,
     "alpha_empty": bool,
     "empty_background": bool,
+    "include_special": bool,
 }
 
 

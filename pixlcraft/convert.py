@@ -53,6 +53,10 @@ class ConvertOptions:
     include_transparent: bool = False
     """Allow see-through colours (LEGO Trans-*, Hama clear beads). Off by default: over a base plate or on a
     pegboard they do not look like their swatch, and photos pick them often because they are mid-tones."""
+    include_special: bool = False
+    """Allow every colour: also clear, glow, pearl, metallic and glitter ones, and colours sold in one region
+    only or no longer made (:attr:`PaletteEntry.standard`). A palette of colours the user owns sets this: what
+    is in the box is used whatever it is."""
     title: str = ""
     brightness: float = 0.0
     contrast: float = 0.0
@@ -165,7 +169,7 @@ def convert_photo(
 
     # 3. exact nearest palette colour for every cell
     rep.report("Matching colours", done, steps)
-    allowed = usable_colors(palette, options.include_transparent)
+    allowed = usable_colors(palette, options.include_transparent, options.include_special)
     idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
     grid = np.full((height, width), EMPTY, np.int16)
     grid[mask] = idx
@@ -215,6 +219,7 @@ def convert_photo(
                 "confetti_tolerance": options.confetti_tolerance,
                 "alpha": options.alpha,
                 "include_transparent": options.include_transparent,
+                "include_special": options.include_special,
                 "background": list(options.background),
                 "empty_background": options.empty_background,
                 "adjust": [options.brightness, options.contrast, options.saturation],
@@ -237,15 +242,21 @@ def convert_file(
     return convert_photo(load_photo(path), palette, options, progress, cancel)
 
 
-def usable_colors(palette: Palette, include_transparent: bool = False) -> np.ndarray:
-    """Indices of the palette entries a conversion may use (all, or all but the see-through ones)."""
-    if include_transparent:
+def usable_colors(palette: Palette, include_transparent: bool = False,
+                  include_special: bool = False) -> np.ndarray:
+    """Indices of the colours a pattern may use: the standard ones (opaque or neon, on sale everywhere), plus
+    see-through ones with ``include_transparent``, plus everything with ``include_special``."""
+    if include_special:
         return np.arange(len(palette))
-    solid = np.array([not e.transparent for e in palette.entries], dtype=bool)
-    if not solid.any():
-        raise InputError(f"every colour of the palette '{palette.name}' is transparent; allow them with "
-                         "--include-transparent.")
-    return np.flatnonzero(solid)
+    keep = np.array([e.standard or (include_transparent and e.see_through and e.availability == "current"
+                                    and e.finish in ("opaque", "transparent", "translucent"))
+                     for e in palette.entries], dtype=bool)
+    if not keep.any():
+        raise InputError(f"every colour of the palette '{palette.name}' is special (see-through, glow, pearl, "
+                         "metallic, glitter, or not generally sold); allow them with --include-special.",
+                         gui="Every colour of this palette is a special one (clear, glow, pearl, metallic…). "
+                             "Tick “Special colours too” in the Colours section to use them.")
+    return np.flatnonzero(keep)
 
 
 def pattern_stats(pattern: Pattern, cell_lab: np.ndarray) -> dict[str, float]:

@@ -78,6 +78,10 @@ _ID_COLUMNS = ("bricklink_id", "ldraw_code", "rebrickable_id")
 # The data classes
 
 
+FINISHES = ("opaque", "transparent", "translucent", "glow", "pearl", "metallic", "glitter", "neon", "striped")
+_AVAILABILITY = re.compile(r"current|discontinued|region-limited:\S.*")
+
+
 @dataclass(frozen=True)
 class PaletteEntry:
     """One product: a thread, a bead colour or a brick colour."""
@@ -89,6 +93,10 @@ class PaletteEntry:
     ldraw_code: int | None = None
     rebrickable_id: int | None = None
     transparent: bool = False
+    finish: str = "opaque"
+    """opaque, transparent, translucent, glow, pearl, metallic, glitter, neon or striped (:data:`FINISHES`)."""
+    availability: str = "current"
+    """current, discontinued, or region-limited:REGION (e.g. ``region-limited:Japan``)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.code, str) or not self.code.strip():
@@ -103,6 +111,27 @@ class PaletteEntry:
         object.__setattr__(self, "rgb", rgb)
         object.__setattr__(self, "name", str(self.name))
         object.__setattr__(self, "transparent", bool(self.transparent))
+        finish = str(self.finish).strip().lower() or "opaque"
+        if finish not in FINISHES:
+            raise PaletteError(f"Colour {self.code}: unknown finish {self.finish!r}; use one of "
+                               f"{', '.join(FINISHES)}.")
+        object.__setattr__(self, "finish", finish)
+        availability = str(self.availability).strip() or "current"
+        if not _AVAILABILITY.fullmatch(availability):
+            raise PaletteError(f"Colour {self.code}: availability must be current, discontinued or "
+                               f"region-limited:REGION, not {self.availability!r}.")
+        object.__setattr__(self, "availability", availability)
+
+    @property
+    def see_through(self) -> bool:
+        return self.transparent or self.finish in ("transparent", "translucent")
+
+    @property
+    def standard(self) -> bool:
+        """A colour a picture should use by default: on sale everywhere, and an ordinary (opaque or neon)
+        finish. Clear, glow, pearl, metallic and glitter beads, and colours sold in one region or no longer
+        made, are in only when asked for (or owned)."""
+        return not self.see_through and self.finish in ("opaque", "neon") and self.availability == "current"
 
     @property
     def hex(self) -> str:
@@ -328,6 +357,10 @@ class Palette:
                     d[key] = getattr(e, key)
             if e.transparent:
                 d["transparent"] = True
+            if e.finish != "opaque":
+                d["finish"] = e.finish
+            if e.availability != "current":
+                d["availability"] = e.availability
             entries.append(d)
         return {
             "name": self.name,
@@ -373,7 +406,14 @@ class Palette:
             transparent = item.get("transparent", False)
             if not isinstance(transparent, bool):
                 raise damaged(f"colour {n}: 'transparent' must be true or false, found {transparent!r}")
-            entries.append(PaletteEntry(code, name, _hex_to_rgb(m.group(1)), **ids, transparent=transparent))
+            finish, availability = item.get("finish", "opaque"), item.get("availability", "current")
+            if not isinstance(finish, str) or not isinstance(availability, str):
+                raise damaged(f"colour {n}: 'finish' and 'availability' must be text")
+            try:
+                entries.append(PaletteEntry(code, name, _hex_to_rgb(m.group(1)), **ids, transparent=transparent,
+                                            finish=finish, availability=availability))
+            except PaletteError as e:
+                raise damaged(str(e).rstrip(".")) from None
         try:
             return cls(d["name"], d["brand"], material, tuple(entries), str(d.get("source", "")))
         except PaletteError as e:

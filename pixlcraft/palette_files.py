@@ -81,12 +81,15 @@ def _one_line(text: str) -> str:
 def _csv_text(palette: Palette) -> str:
     ids = [k for k in _ID_COLUMNS if any(getattr(e, k) is not None for e in palette)]
     with_trans = bool(ids) or any(e.transparent for e in palette)
+    with_kind = any(e.finish != "opaque" or e.availability != "current" for e in palette)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["code", "name", "hex", *ids, *(["transparent"] if with_trans else [])])
+    w.writerow(["code", "name", "hex", *ids, *(["transparent"] if with_trans else []),
+                *(["finish", "availability"] if with_kind else [])])
     for e in palette:
         row = [e.code, e.name, e.hex, *("" if getattr(e, k) is None else getattr(e, k) for k in ids)]
-        w.writerow(row + (["true" if e.transparent else "false"] if with_trans else []))
+        w.writerow(row + (["true" if e.transparent else "false"] if with_trans else [])
+                   + ([e.finish, e.availability] if with_kind else []))
     return buf.getvalue()
 
 
@@ -209,6 +212,8 @@ _CSV_COLUMNS = {
     "ldraw_code": ("ldraw_code", "ldraw", "ldraw_id"),
     "rebrickable_id": ("rebrickable_id", "rebrickable", "rb_id"),
     "transparent": ("transparent", "is_trans", "trans"),
+    "finish": ("finish", "type"),
+    "availability": ("availability", "available", "status"),
 }
 _CSV_SYNONYM = {alias: col for col, aliases in _CSV_COLUMNS.items() for alias in aliases}
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -341,7 +346,11 @@ def _csv_entry(
     if trans not in _TRUE and trans not in _FALSE:
         raise _err(origin, lineno, f"expected true or false under 'transparent', found {_show(trans)}.")
     name = cell("name") or "#{:02X}{:02X}{:02X}".format(*rgb)
-    return PaletteEntry(code, name, rgb, **ids, transparent=trans in _TRUE)
+    try:
+        return PaletteEntry(code, name, rgb, **ids, transparent=trans in _TRUE, finish=cell("finish"),
+                            availability=cell("availability"))
+    except PaletteError as e:
+        raise _err(origin, lineno, str(e).split(": ", 1)[-1].rstrip(".") + ".") from None
 
 
 _PARSERS: dict[str, Callable[[str, str], list[PaletteEntry]]] = {

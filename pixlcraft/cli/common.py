@@ -63,6 +63,10 @@ def add_palette_args(p: argparse.ArgumentParser) -> None:
                         "nabbi, lego) or a palette file (.hex, .gpl, .csv); default dmc")
     p.add_argument("--owned", metavar="FILE|CODES",
                    help="use only the colours you own: a file of codes or a comma-separated list")
+    p.add_argument("--include-special", action="store_true",
+                   help="allow every colour of the palette: also clear, glow, pearl, metallic and glitter ones, "
+                        "and colours sold in one region only (left out by default; --owned colours are always "
+                        "allowed)")
 
 
 def load_palette(args: argparse.Namespace):

@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         background=parse_rgb(args.background),
         title=args.title,
         include_transparent=args.include_transparent,
+        include_special=args.include_special or bool(args.owned),
         empty_background=args.empty_background,
         brightness=args.brightness / 100.0,
         contrast=args.contrast / 100.0,

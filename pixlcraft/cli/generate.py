@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         image=image,
         palette=palette,
         max_colors=args.max_colors,
+        include_special=args.include_special or bool(args.owned),
         width=args.width,
         height=args.height,
         recipe=args.recipe,

@@ -45,5 +45,11 @@ def run_show(args: argparse.Namespace) -> int:
             line += f"{e.ldraw_code if e.ldraw_code is not None else '':>6}"
             if e.transparent:
                 line += "  transparent"
+        if e.finish != "opaque":
+            line += f"  {e.finish}"
+        if e.availability != "current":
+            line += f"  {e.availability.replace(':', ': ')}"
+        if not e.standard:
+            line += "  (special: only with --include-special or --owned)"
         print(line)
     return 0

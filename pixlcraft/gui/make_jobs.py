@@ -54,6 +54,7 @@ class MakeRequest:
     photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
     alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
     empty_background: bool = False  # the background (border colour touching the border) stays unstitched
+    include_special: bool = False  # clear, glow, pearl, metallic… and region-only colours too
     brightness: float = 0.0  # photo adjustments in [-1, 1] (0 = none)
     contrast: float = 0.0
     saturation: float = 0.0
@@ -139,6 +140,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         brightness=request.brightness,
         contrast=request.contrast,
         saturation=request.saturation,
+        include_special=request.include_special or bool(request.owned.strip()),  # owned colours: all of them
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
     return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
@@ -255,6 +257,7 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
             image=photo,
             palette=palette,
             max_colors=request.max_colors,
+            include_special=request.include_special or bool(request.owned.strip()),
             steps=request.steps,
             seed=request.seed,
             device=request.device,

@@ -284,6 +284,11 @@ class PanelSections:
         row.addWidget(self.dither)
         row.addStretch(1)
         lay.addLayout(row)
+        self.include_special = QCheckBox("Special colours too (clear, glow, pearl, metallic, region-only)", colours)
+        self.include_special.setToolTip("Left out by default: see-through, glow-in-the-dark, pearl, metallic and "
+                                        "glitter beads look unlike their swatch in a picture, and some colours "
+                                        "are sold in one country only. Colours you own are always used.")
+        lay.addWidget(self.include_special)
         lay.addWidget(self.alpha_empty)
         lay.addWidget(self.empty_background)
         # photo adjustments, applied before the colours are matched (a live-preview drag)

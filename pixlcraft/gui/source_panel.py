@@ -143,7 +143,7 @@ class SourcePanel(PanelSections, QWidget):
         for combo in (self.brand, self.fabric, self.size_unit):
             combo.currentIndexChanged.connect(emit)
         for check in (self.use_budget, self.dither, self.cleanup, self.alpha_empty, self.empty_background,
-                      self.photo_cleanup):
+                      self.photo_cleanup, self.include_special):
             check.toggled.connect(emit)
         self.owned.editingFinished.connect(emit)
 
@@ -164,6 +164,7 @@ class SourcePanel(PanelSections, QWidget):
             "method": "ai" if self.ai.isChecked() else "classic",
             "photo_cleanup": self.photo_cleanup.isChecked(),
             "alpha_empty": self.alpha_empty.isChecked(), "empty_background": self.empty_background.isChecked(),
+            "include_special": self.include_special.isChecked(),
         }
 
     def restore_choices(self, values: dict[str, Any]) -> None:
@@ -179,7 +180,8 @@ class SourcePanel(PanelSections, QWidget):
                 box.setValue(int(values[key]))
         for key, check in (("use_budget", self.use_budget), ("dither", self.dither), ("cleanup", self.cleanup),
                            ("photo_cleanup", self.photo_cleanup), ("alpha_empty", self.alpha_empty),
-                           ("empty_background", self.empty_background)):
+                           ("empty_background", self.empty_background),
+                           ("include_special", self.include_special)):
             if key in values:
                 check.setChecked(bool(values[key]))
         if "owned" in values:
@@ -466,6 +468,7 @@ class SourcePanel(PanelSections, QWidget):
             photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
             alpha_empty=self.alpha_empty.isChecked(),
             empty_background=self.empty_background.isChecked(),
+            include_special=self.include_special.isChecked(),
             **{name: slider.value() / 100.0 for name, slider in self.adjust_sliders.items()},
             device=self.settings.device,
             low_memory=self.settings.low_memory,

@@ -100,6 +100,8 @@ class GenerateRequest:
     image: str | os.PathLike[str] | Photo | np.ndarray | None = None
     palette: Palette | str = "dmc"
     max_colors: int | None = None
+    include_special: bool = False
+    """Also clear, glow, pearl, metallic… and region-only colours (see :func:`pixlcraft.convert.usable_colors`)."""
     recipe: str | Recipe = "fast"
     steps: int | None = None
     seed: int = 0
@@ -410,6 +412,12 @@ def _check_request(request: GenerateRequest) -> _Plan:
     height = _int_value(r.height, "pattern height (cells)", 1, MAX_CELLS)
     # palette and colour budget
     palette = r.palette if isinstance(r.palette, Palette) else resolve_palette(r.palette)
+    if not r.include_special:  # as the classic converter: standard colours unless asked (or owned)
+        from ..convert import usable_colors
+
+        keep = usable_colors(palette)
+        if keep.size < len(palette):
+            palette = palette.subset(keep.tolist())
     if len(palette) < 2:
         raise InputError(
             f"The palette '{palette.name}' has {len(palette)} colour; SD-πXL needs at least two to choose from."
