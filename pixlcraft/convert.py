@@ -213,6 +213,7 @@ def convert_photo(
                 "width": width,
                 "height": height,
                 "crop": None if crop is None else [crop.left, crop.top, crop.right, crop.bottom],
+                "photo_size": [photo.width, photo.height],  # what the crop's pixels refer to
                 "max_colors": options.max_colors,
                 "dither": options.dither,
                 "cleanup": options.cleanup,

@@ -196,6 +196,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.legend.replaceRequested.connect(self.replace_color)
         self.legend.mergeRequested.connect(self.merge_colors)
         self.legend.symbolChangeRequested.connect(self.change_symbol)
+        self.view.source.cropChanged.connect(self.source_panel.set_crop)  # the live preview follows
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
@@ -487,8 +488,8 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.canvas.set_pattern(pattern)
         self.legend.set_pattern(pattern)
         has_photo = doc.photo is not None
-        crop = pattern.metadata.get("recipe", {}).get("crop") if pattern is not None else None
-        self.view.source.set_photo(doc.photo.srgb if has_photo else None, crop if isinstance(crop, list) else None)
+        self.view.source.set_photo(doc.photo.srgb if has_photo else None)
+        self.view.source.set_crop_fraction(crop_fraction(pattern))
         self.view.show_source(has_photo and self.actions["view.source"].isChecked())
         self.paint_color = None
         self.canvas.paint_rgb = None
@@ -608,3 +609,16 @@ def _brand_palette(pattern: Pattern):
     from ..edit import brand_palette
 
     return brand_palette(pattern)
+
+
+def crop_fraction(pattern: Pattern | None) -> tuple[float, float, float, float] | None:
+    """The part of its photo a pattern was made from, as fractions (from its recipe), or None for all of it."""
+    recipe = pattern.metadata.get("recipe", {}) if pattern is not None else {}
+    crop, size = (recipe.get("crop"), recipe.get("photo_size")) if isinstance(recipe, dict) else (None, None)
+    if not (isinstance(crop, list) and len(crop) == 4 and isinstance(size, list) and len(size) == 2):
+        return None
+    try:
+        w, h = float(size[0]), float(size[1])
+        return (crop[0] / w, crop[1] / h, crop[2] / w, crop[3] / h)
+    except (TypeError, ZeroDivisionError):
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from ..jobs import CancelToken, ProgressCallback
 from ..material import aida
 from ..palette import Palette, builtin_catalog, read_owned_codes, resolve_palette, user_palettes
 from ..pattern import Pattern
-from ..sizing import target_cells
+from ..sizing import Crop, target_cells
 
 DEFAULT_WIDTH = 80
 DEFAULT_BUDGET = 24
@@ -55,6 +56,7 @@ class MakeRequest:
     alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
     empty_background: bool = False  # the background (border colour touching the border) stays unstitched
     include_special: bool = False  # clear, glow, pearl, metallic… and region-only colours too
+    crop: tuple[float, float, float, float] | None = None  # the part of the photo to use, as fractions
     brightness: float = 0.0  # photo adjustments in [-1, 1] (0 = none)
     contrast: float = 0.0
     saturation: float = 0.0
@@ -116,9 +118,13 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
 
     if photo is None and not request.photo_path:
         raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
-    if photo is None or (request.photo_path and not enough_pixels(photo, (request.width, request.height))):
+    # the photo's whole width needs this many cells' worth of pixels when only a part of it is used
+    need = (request.width, request.height)
+    if request.crop is not None and request.width:
+        need = (math.ceil(int(request.width) / max(request.crop[2] - request.crop[0], 1e-3)), None)
+    if photo is None or (request.photo_path and not enough_pixels(photo, need)):
         # decoded once, at the size this pattern needs (a phone JPEG: a quarter of its pixels or fewer)
-        photo = load_photo(request.photo_path, (request.width, request.height))
+        photo = load_photo(request.photo_path, need)
     if cancel is not None:
         cancel.check()
     palette = request_palette(request)
@@ -128,9 +134,13 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         # size from the photo as opened: the cleaned copy's rounded pixel size could shift the height by a cell
         width, height = target_cells(photo.width, photo.height, width, height)
         photo = cached_clean(request.photo_path, photo, request.photo_cleanup, (width, height), progress, cancel)
+    crop = crop_from_fraction(request.crop, photo) if request.crop is not None else None
+    if crop is not None:
+        height = None  # the part chosen decides the shape
     options = ConvertOptions(
         width=width,
         height=height,
+        crop=crop,
         max_colors=request.max_colors,
         dither="floyd-steinberg" if request.dither else "none",
         cleanup=request.cleanup,
@@ -144,6 +154,14 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
     )
     result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
     return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
+
+
+def crop_from_fraction(fraction: tuple[float, float, float, float], photo: Photo) -> Crop:
+    """The crop in this photo's pixels (fractions keep a crop right whatever size the photo is decoded at)."""
+    l, t, r, b = (min(max(float(v), 0.0), 1.0) for v in fraction)
+    w, h = photo.width, photo.height
+    left, top = int(round(l * w)), int(round(t * h))
+    return Crop(left, top, max(left + 1, int(round(r * w))), max(top + 1, int(round(b * h))))
 
 
 _CLEANED: OrderedDict[tuple, Photo] = OrderedDict()

@@ -450,67 +450,7 @@ def _line_cells(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]
     return [(round(r0 + (r1 - r0) * t / n), round(c0 + (c1 - c0) * t / n)) for t in range(1, n + 1)]
 
 
-class SourceView(QWidget):
-    """The photo the pattern was made from, fitted to its half of the window, with the used part outlined."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setMinimumWidth(160)
-        self._image: QImage | None = None
-        self._crop: QRectF | None = None  # in photo pixels
-        self._photo_size = (0, 0)
-        self.caption = "Source"
-
-    def set_photo(self, srgb: np.ndarray | None, crop: Sequence[int] | None = None) -> None:
-        """Show a float sRGB photo; ``crop`` is ``[left, top, right, bottom]`` in its pixels."""
-        if srgb is None:
-            self._image, self._crop, self._photo_size = None, None, (0, 0)
-        else:
-            self._image = float_photo_to_qimage(srgb)
-            self._photo_size = (srgb.shape[1], srgb.shape[0])
-            self._crop = None if not crop else QRectF(crop[0], crop[1], crop[2] - crop[0], crop[3] - crop[1])
-        self.update()
-
-    @property
-    def has_photo(self) -> bool:
-        return self._image is not None
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#e9e6e1"))
-        p.fillRect(QRect(0, 0, self.width(), RULER_PX), QColor("#f7f5f2"))
-        p.setPen(QColor("#cfc8bf"))
-        p.drawLine(0, RULER_PX - 1, self.width(), RULER_PX - 1)
-        font = QFont(self.font())
-        font.setPixelSize(11)
-        p.setFont(font)
-        p.setPen(QColor("#5b534b"))
-        p.drawText(QRect(8, 0, self.width() - 16, RULER_PX), Qt.AlignmentFlag.AlignVCenter, self.caption)
-        if self._image is None:
-            p.setPen(QColor("#8a8178"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No photo")
-            p.end()
-            return
-        area = QRectF(12, RULER_PX + 12, self.width() - 24, self.height() - RULER_PX - 24)
-        pw, ph = self._photo_size
-        scale = min(area.width() / pw, area.height() / ph)
-        target = QRectF(area.left() + (area.width() - pw * scale) / 2, area.top() + (area.height() - ph * scale) / 2,
-                        pw * scale, ph * scale)
-        p.fillRect(target.adjusted(3, 3, 3, 3), QColor(0, 0, 0, 40))
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawImage(target, self._image)
-        if self._crop is not None and (self._crop.width() < pw or self._crop.height() < ph):
-            c = self._crop
-            box = QRectF(target.left() + c.left() * scale, target.top() + c.top() * scale, c.width() * scale,
-                         c.height() * scale)
-            outside = QColor(255, 255, 255, 150)
-            p.fillRect(QRectF(target.left(), target.top(), target.width(), box.top() - target.top()), outside)
-            p.fillRect(QRectF(target.left(), box.bottom(), target.width(), target.bottom() - box.bottom()), outside)
-            p.fillRect(QRectF(target.left(), box.top(), box.left() - target.left(), box.height()), outside)
-            p.fillRect(QRectF(box.right(), box.top(), target.right() - box.right(), box.height()), outside)
-            p.setPen(QPen(QColor("#c0392b"), 2, Qt.PenStyle.DashLine))
-            p.drawRect(box)
-        p.end()
+from .source_view import SourceView  # noqa: E402 - after the helpers it uses
 
 
 class PatternView(QWidget):

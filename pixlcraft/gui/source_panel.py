@@ -88,6 +88,8 @@ class SourcePanel(PanelSections, QWidget):
         self._ai_info: dict[str, Any] | None = None
         self._palette_file = ""
         self._shown_unit = "cells"
+        self.crop: tuple[float, float, float, float] | None = None
+        """The part of the photo to use (fractions of it), drawn on the source photo; None: all of it."""
         self._brands: list[Brand] | None = None
         self._brand_runner = JobRunner(self)
         self._brand_runner.finished.connect(self._brands_ready)
@@ -235,9 +237,15 @@ class SourcePanel(PanelSections, QWidget):
             self.size_unit.setCurrentIndex(self.size_unit.findData("in" if settings.units == "in" else "cm"))
         self._update_size_hint()
 
+    def set_crop(self, fraction: tuple[float, float, float, float] | None) -> None:
+        self.crop = None if fraction is None else tuple(float(v) for v in fraction)
+        self._update_size_hint()
+        self.choicesChanged.emit()
+
     def new_photo_chosen(self) -> None:
-        """Another photo: its prompt and its brightness/contrast/saturation start afresh."""
+        """Another photo: its prompt, crop and brightness/contrast/saturation start afresh."""
         self.prompt.clear()
+        self.crop = None
         for slider in self.adjust_sliders.values():
             slider.blockSignals(True)
             slider.setValue(0)
@@ -422,7 +430,12 @@ class SourcePanel(PanelSections, QWidget):
         try:
             w, h = self.cell_size()
             if self.photo is not None:
-                w, h = target_cells(self.photo.width, self.photo.height, w, h)
+                pw, ph = self.photo.width, self.photo.height
+                if self.crop is not None:  # the chosen part decides the shape
+                    pw = max(1, round(pw * (self.crop[2] - self.crop[0])))
+                    ph = max(1, round(ph * (self.crop[3] - self.crop[1])))
+                    h = None
+                w, h = target_cells(pw, ph, w, h)
         except InputError as e:
             self.size_hint.setText(str(e))
             return
@@ -469,6 +482,7 @@ class SourcePanel(PanelSections, QWidget):
             alpha_empty=self.alpha_empty.isChecked(),
             empty_background=self.empty_background.isChecked(),
             include_special=self.include_special.isChecked(),
+            crop=self.crop,
             **{name: slider.value() / 100.0 for name, slider in self.adjust_sliders.items()},
             device=self.settings.device,
             low_memory=self.settings.low_memory,
