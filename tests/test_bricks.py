@@ -107,7 +107,7 @@ def test_ldraw_model_has_one_part_per_cell_in_place(tmp_path, element, part):
         colour, x, y, z = int(ln[1]), float(ln[2]), float(ln[3]), float(ln[4])
         assert ln[5:14] == ["1", "0", "0", "0", "1", "0", "0", "0", "1"]  # upright: studs up, lying flat
         assert y == -8  # on top of the base, one plate (8 LDU) above its top face
-        col, row = x / 20, z / 20
+        col, row = x / 20, -z / 20  # row 0 is the far edge (largest z): the top of a top view
         assert col.is_integer() and row.is_integer()
         r, c = int(row), int(col)
         seen.add((r, c))
@@ -116,7 +116,7 @@ def test_ldraw_model_has_one_part_per_cell_in_place(tmp_path, element, part):
     assert len(seen) == len(cells)
     # bases: 2×2 plates of 16×16, centred on their 16 studs, in black, their top face at y = 0
     centres = sorted((float(b[2]), float(b[4])) for b in bases)
-    assert centres == [(150, 150), (150, 470), (470, 150), (470, 470)]
+    assert centres == [(150, -470), (150, -150), (470, -470), (470, -150)]
     assert all(int(b[1]) == BLACK_LDRAW and float(b[3]) == 0 for b in bases)
 
 
@@ -172,3 +172,44 @@ def test_brick_formats_need_lego_colours(tmp_path):
 def test_unknown_base_colour_is_explained(tmp_path):
     with pytest.raises(InputError, match="no LEGO colour 'Plaid'"):
         export(_pattern(h=3, w=3), "bricklink-xml", tmp_path / "w.xml", {"base_color": "Plaid"})
+
+
+def _letter_f(h: int, w: int) -> np.ndarray:
+    """A non-symmetric picture: an F (mirrored in any direction it is no longer an F)."""
+    grid = np.zeros((h, w), np.int16)  # colour 0: background
+    grid[1:-1, 2:4] = 1  # the stem
+    grid[1:3, 2:w - 2] = 1  # the top bar
+    grid[h // 2 - 1:h // 2 + 1, 2:w // 2 + 2] = 1  # the middle bar
+    return grid
+
+
+@pytest.mark.parametrize(("h", "w", "base"), [(16, 16, "plate16"), (40, 37, "baseplate32"), (20, 35, "none")])
+def test_ldraw_top_view_matches_the_picture(tmp_path, h, w, base):
+    from ldraw_spec import parts, top_view
+
+    from pixlcraft.palette import load_builtin
+
+    lego = load_builtin("lego")
+    palette = lego.subset([lego.find("White"), lego.find("Red")])
+    pattern = Pattern(_letter_f(h, w), palette)
+    out = export(pattern, "ldraw", tmp_path / "f.ldr", {"base": base})[0]
+    text = out.read_text(encoding="utf-8")
+    view = top_view(text, "3024.dat")
+    expected = np.array([e.ldraw_code for e in palette])[pattern.grid]
+    assert np.array_equal(view, expected)  # the picture as a top view shows it: not mirrored
+    from PIL import Image
+
+    from pixlcraft.pattern import save_png
+
+    save_png(pattern, tmp_path / "f.png")  # one pixel per cell, as `convert -o x.png` writes it
+    pixels = np.asarray(Image.open(tmp_path / "f.png").convert("RGB"))
+    red = (pixels == np.array(palette[1].rgb)).all(-1)
+    assert np.array_equal(red, view == palette[1].ldraw_code)  # cell for cell the same as the PNG export
+    if base != "none":  # the elements lie on the bases, studs up (−y), inside their area
+        plates = [p for c, p, m, f in parts(text) if f != "3024.dat"]
+        cells = [p for c, p, m, f in parts(text) if f == "3024.dat"]
+        assert plates and all(p[1] == 0 for p in plates) and all(p[1] == -8 for p in cells)
+        studs = {"plate16": 16, "baseplate32": 32}[base]
+        xs = [p[0] for p in plates]
+        zs = [p[2] for p in plates]
+        assert min(xs) - 20 * (studs - 1) / 2 <= 0 and max(zs) + 20 * (studs - 1) / 2 >= 0

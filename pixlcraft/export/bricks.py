@@ -11,8 +11,11 @@ list's COLOR) and LDraw code (the model's colour). A palette without them cannot
 so brick formats refuse it with a message saying to use the LEGO palette.
 
 The LDraw model stands the way the mosaic is built: lying flat, studs up (LDraw's −y), the base at y = 0, the
-elements on top of it, column c at x = 20·c and row r at z = 20·r (20 LDU per stud, a plate is 8 LDU high), so
-that a top view shows the picture the right way round. Each 16×16 section is one building step.
+elements on top of it (20 LDU per stud, a plate is 8 LDU high). LDraw is right-handed with +x to the right and
+−y up, so +z points away from a viewer in front of the model: seen from above (the top view of LDraw viewers,
+front at the bottom), larger z is further up the picture. So column c goes to x = 20·c and row r to z = −20·r:
+row 0, the picture's top row, is the far edge, and the top view shows the picture the right way round, not
+mirrored. Each 16×16 section is one building step.
 """
 
 from __future__ import annotations
@@ -218,7 +221,7 @@ def ldraw_model(pattern: Pattern, options: dict[str, Any], name: str, reporter: 
         colour = base_colour(pattern, options["base_color"])
         for b in bases_for(pattern, options["base"]):
             cx = LDU_PER_STUD * (b.x0 + (base.studs - 1) / 2)
-            cz = LDU_PER_STUD * (b.y0 + (base.studs - 1) / 2)
+            cz = -LDU_PER_STUD * (b.y0 + (base.studs - 1) / 2)
             out.append(f"1 {colour.ldraw_code} {cx:g} 0 {cz:g} 1 0 0 0 1 0 0 0 1 {base.ldraw}.dat")
         out.append("0 STEP")
         y = -PLATE_LDU  # the element's origin is its top face: it sits one plate above the base's top
@@ -234,7 +237,7 @@ def ldraw_model(pattern: Pattern, options: dict[str, Any], name: str, reporter: 
         out.append(f"0 // section {s.label}")
         for r, c in zip((rows + s.y0).tolist(), (cols + s.x0).tolist(), strict=True):
             code = codes[pattern.grid[r, c]]
-            out.append(f"1 {code} {LDU_PER_STUD * c} {y} {LDU_PER_STUD * r} 1 0 0 0 1 0 0 0 1 {element.ldraw}.dat")
+            out.append(f"1 {code} {LDU_PER_STUD * c} {y} {-LDU_PER_STUD * r} 1 0 0 0 1 0 0 0 1 {element.ldraw}.dat")
         out.append("0 STEP")
     return "\n".join(out) + "\n"
 
