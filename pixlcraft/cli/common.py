@@ -128,3 +128,33 @@ def print_counts(pattern) -> None:
     for i in order:
         e = pattern.palette[i]
         print(f"{e.code:>10}  {e.name[:32]:<32} {e.hex:<8} {int(counts[i]):>7}")
+
+
+_YES = {"yes", "y", "true", "on", "1"}
+_NO = {"no", "n", "false", "off", "0"}
+
+
+class YesNoAction(argparse.Action):
+    """A switch that reads every way people write it: ``--flag``, ``--flag yes|no`` and ``--no-flag``."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        names = list(option_strings)
+        for name in option_strings:
+            if name.startswith("--") and not name.startswith("--no-"):
+                names.append("--no-" + name[2:])
+        kwargs.setdefault("metavar", "yes|no")
+        super().__init__(names, dest, nargs="?", **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string and option_string.startswith("--no-"):
+            if values is not None:
+                parser.error(f"{option_string} takes no value")
+            setattr(namespace, self.dest, False)
+            return
+        if values is None:
+            setattr(namespace, self.dest, True)
+            return
+        word = str(values).strip().lower()
+        if word not in _YES | _NO:
+            parser.error(f"{option_string} takes yes or no, not {values!r}")
+        setattr(namespace, self.dest, word in _YES)

@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from ..errors import InputError
-from .common import ProgressBar
+from .common import ProgressBar, YesNoAction
 
 ORDER = 30
 
@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         kwargs: dict[str, Any] = {"dest": f"opt_{name}", "default": argparse.SUPPRESS,
                                   "help": f"{opt.help} [{', '.join(fmt_keys)}]"}
         if opt.type is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
+            kwargs["action"] = YesNoAction
         else:
             kwargs["type"] = opt.type
             kwargs["metavar"] = opt.name.upper() if opt.choices is None else None

@@ -152,13 +152,14 @@ class ExportOption:
         if self.choices is not None:
             allowed = "|".join(map(str, self.choices))
         elif self.type is bool:
-            allowed = "yes|no"
+            allowed = "[yes|no]"
         else:
             lo = "" if self.min is None else f"{self.min:g}"
             hi = "" if self.max is None else f"{self.max:g}"
             allowed = self.type.__name__ + (f" {lo}–{hi}" if lo or hi else "")
         default = self.default if not isinstance(self.default, bool) else ("yes" if self.default else "no")
-        return f"{self.flag} {allowed} (default {default}): {self.help}"
+        also = f" (or --no-{self.flag[2:]})" if self.type is bool else ""
+        return f"{self.flag} {allowed}{also} (default {default}): {self.help}"
 
 
 @dataclass(frozen=True)
