@@ -213,3 +213,40 @@ def test_ldraw_top_view_matches_the_picture(tmp_path, h, w, base):
         xs = [p[0] for p in plates]
         zs = [p[2] for p in plates]
         assert min(xs) - 20 * (studs - 1) / 2 <= 0 and max(zs) + 20 * (studs - 1) / 2 >= 0
+
+
+def test_rebrickable_part_list_uses_rebrickable_ids(tmp_path):
+    import csv
+
+    from pixlcraft.palette import load_builtin
+
+    lego = load_builtin("lego")
+    differ = [e for e in lego if e.rebrickable_id is not None and e.ldraw_code is not None
+              and e.rebrickable_id != e.ldraw_code and not e.transparent]
+    assert differ  # Coral, Medium Tan … (palettes/SOURCES.md)
+    picks = [lego.find("Black"), lego.find(differ[0].name), lego.find(differ[1].name)]
+    grid = np.zeros((20, 20), np.int16)
+    grid[5:15, 5:15] = 1
+    grid[8:12, 8:12] = 2
+    pattern = Pattern(grid, lego.subset(picks))
+    out = export(pattern, "rebrickable-csv", tmp_path / "r.csv", {"element": "round-tile", "base": "plate16"})[0]
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == ["part", "color", "quantity"]  # Rebrickable's documented import columns
+    by_colour = {(r["part"], int(r["color"])): int(r["quantity"]) for r in rows}
+    counts = pattern.counts()
+    for i, e in enumerate(pattern.palette):
+        assert by_colour[("98138", e.rebrickable_id)] == counts[i]  # Rebrickable's colour id, not LDraw's
+    assert by_colour[("91405", 0)] == 4  # four 16×16 plates in Black (Rebrickable 0)
+
+
+def test_bricklink_wanted_list_condition_remarks_and_list(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    pattern = _pattern(h=8, w=8)
+    out = export(pattern, "bricklink-xml", tmp_path / "w.xml",
+                 {"condition": "new", "remarks": "Rose <mosaic> & more", "wanted_list_id": 1234})[0]
+    items = ET.parse(out).getroot().findall("ITEM")
+    assert items and all(i.findtext("CONDITION") == "N" and i.findtext("WANTEDLISTID") == "1234" for i in items)
+    assert items[0].findtext("REMARKS") == "Rose <mosaic> & more"
+    plain = ET.parse(export(pattern, "bricklink-xml", tmp_path / "p.xml", {})[0]).getroot().findall("ITEM")
+    assert all(i.find("CONDITION") is None and i.find("REMARKS") is None for i in plain)

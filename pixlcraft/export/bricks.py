@@ -65,6 +65,12 @@ class Part:
     studs: int = 1
     """Side in studs (1 for the mosaic elements, 16/32/48 for bases)."""
 
+    @property
+    def rebrickable(self) -> str:
+        """Rebrickable's part number: the same as BrickLink's for every part used here (3024, 4073, 3070b, 98138,
+        91405, 3811, 4186)."""
+        return self.bricklink
+
 
 ELEMENTS: dict[str, Part] = {
     p.key: p
@@ -165,8 +171,10 @@ def parts_list(pattern: Pattern, options: dict[str, Any]) -> list[PartLine]:
     return lines
 
 
-def bricklink_xml(lines: list[PartLine]) -> str:
-    """A BrickLink wanted list. BrickLink refuses an XML declaration, so there is none."""
+def bricklink_xml(lines: list[PartLine], condition: str = "any", remarks: str = "", wanted_list: int = 0) -> str:
+    """A BrickLink wanted list. BrickLink refuses an XML declaration, so there is none. ``condition`` new or used
+    (CONDITION N/U; any: left out), ``remarks`` (REMARKS on every item), ``wanted_list`` (WANTEDLISTID: add to
+    that existing list instead of the one chosen when uploading; 0: left out)."""
     from xml.sax.saxutils import escape
 
     out = ["<INVENTORY>"]
@@ -177,10 +185,30 @@ def bricklink_xml(lines: list[PartLine]) -> str:
             f"    <ITEMID>{escape(line.part.bricklink)}</ITEMID>",
             f"    <COLOR>{line.colour.bricklink_id}</COLOR>",
             f"    <MINQTY>{line.quantity}</MINQTY>",
-            "  </ITEM>",
         ]
+        if condition in ("new", "used"):
+            out.append(f"    <CONDITION>{'N' if condition == 'new' else 'U'}</CONDITION>")
+        if remarks.strip():
+            out.append(f"    <REMARKS>{escape(' '.join(remarks.split()))}</REMARKS>")
+        if wanted_list:
+            out.append(f"    <WANTEDLISTID>{int(wanted_list)}</WANTEDLISTID>")
+        out.append("  </ITEM>")
     out.append("</INVENTORY>")
     return "\n".join(out) + "\n"
+
+
+REBRICKABLE_HEADER = ("part", "color", "quantity")
+
+
+def rebrickable_csv(lines: list[PartLine]) -> str:
+    """A Rebrickable part list to import (Rebrickable's CSV columns part, color, quantity; its own colour ids,
+    which differ from LDraw's for 11 of our colours)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(REBRICKABLE_HEADER)
+    for line in lines:
+        w.writerow([line.part.rebrickable, line.colour.rebrickable_id, line.quantity])
+    return buf.getvalue()
 
 
 CSV_HEADER = ("element", "bricklink_part", "ldraw_part", "colour_name", "bricklink_colour_id",
@@ -248,7 +276,16 @@ def ldraw_model(pattern: Pattern, options: dict[str, Any], name: str, reporter: 
 def write_xml(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
     check_lego(pattern, "a BrickLink wanted list", ("bricklink_id",))
     lines = parts_list(pattern, options)
-    return [write_text(path, bricklink_xml(lines))]
+    return [write_text(path, bricklink_xml(lines, options["condition"], options["remarks"],
+                                            options["wanted_list_id"]))]
+
+
+def write_rebrickable(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
+    check_lego(pattern, "a Rebrickable part list", ("rebrickable_id",))
+    base = options["base"]
+    if base != "none" and base_colour(pattern, options["base_color"]).rebrickable_id is None:
+        raise InputError(f"the base colour '{options['base_color']}' has no Rebrickable colour id; choose another.")
+    return [write_text(path, rebrickable_csv(parts_list(pattern, options)))]
 
 
 def write_csv(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
@@ -274,6 +311,11 @@ _ELEMENT = ExportOption("element", str, "plate", "the 1×1 part for each cell: p
 _BASE = ExportOption("base", str, "plate16", "what the mosaic is built on: 16×16 plates (91405), 32×32 or 48×48 "
                      "baseplates (3811, 4186), or none", choices=tuple(BASES))
 _BASE_COLOR = ExportOption("base_color", str, "Black", "LEGO colour of the base (name or BrickLink colour id)")
+_CONDITION = ExportOption("condition", str, "any", "BrickLink condition wanted: new, used or any",
+                          choices=("any", "new", "used"))
+_REMARKS = ExportOption("remarks", str, "", "a note on every BrickLink item (e.g. the mosaic's name)")
+_WANTED = ExportOption("wanted_list_id", int, 0, "the id of an existing BrickLink wanted list to add to (0: chosen "
+                       "when uploading)", min=0)
 _SPARE = ExportOption("spare_percent", float, 0.0, "extra 1×1 elements to order, in per cent of each colour "
                       "(rounded up)", min=0.0, max=100.0)
 
@@ -454,7 +496,10 @@ def fits_lego(pattern: Pattern) -> str:
 
 FORMATS = [
     ExportFormat("bricklink-xml", ".xml", "BrickLink wanted list of the 1×1 elements and the base, ready to upload",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_xml, fits_lego),
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _CONDITION, _REMARKS, _WANTED], write_xml,
+                 fits_lego),
+    ExportFormat("rebrickable-csv", ".csv", "Rebrickable part list (part, color, quantity) to import into a "
+                 "Rebrickable list", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_rebrickable, fits_lego),
     ExportFormat("ldraw", ".ldr", "LDraw 3-D model of the mosaic (LDraw viewers, LeoCAD, Stud.io)",
                  _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR], write_ldraw, fits_lego),
     ExportFormat("parts-csv", ".csv", "Parts list as a spreadsheet: element, colour, BrickLink and LDraw ids, "
