@@ -426,3 +426,27 @@ def test_more_glyphs_than_one_font_subset_holds(tmp_path: Path) -> None:
             if 0 <= col < tile.x1 - tile.x0 and 0 <= row < tile.y1 - tile.y0:
                 seen[tile.x0 + col] = code_of[ch]
     assert seen == {x: f"T{x}" for x in range(n)}
+
+
+def test_chart_pages_lie_sideways_when_that_needs_fewer_pages(tmp_path):
+    from pypdf import PdfReader
+
+    from pixlcraft.export.registry import export
+
+    rng = np.random.default_rng(3)
+    dmc = load_builtin("dmc")
+    pattern = Pattern(rng.integers(0, 20, (53, 80)).astype(np.int16), dmc.subset(list(range(20))))
+    upright = chart_layout(80, 53, "a4", 3.0, 2, "portrait")
+    auto = chart_layout(80, 53, "a4", 3.0, 2, "auto")
+    assert len(upright.tiles) == 2 and len(auto.tiles) == 1 and auto.page[0] > auto.page[1]
+    out = export(pattern, "stitch-pdf", tmp_path / "c.pdf", {"chart": "color"})[0]
+    pages = PdfReader(str(out)).pages
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
+    assert sizes[0][1] > sizes[0][0]  # the cover stays upright
+    assert sizes[-1][0] > sizes[-1][1]  # the one chart page lies sideways
+    text = pages[-1].extract_text()
+    assert "80" in text and "50" in text  # the column numbers run to the end on the one page
+    portrait = export(pattern, "stitch-pdf", tmp_path / "p.pdf", {"chart": "color", "orientation": "portrait"})[0]
+    assert len(PdfReader(str(portrait)).pages) == len(pages) + 1
+    # a tall chart keeps upright pages
+    assert chart_layout(60, 120, "a4", 3.0, 2, "auto").page == chart_layout(60, 120, "a4", 3.0, 2).page

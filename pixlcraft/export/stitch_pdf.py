@@ -68,6 +68,9 @@ OPTIONS = (
     ExportOption("skein_m", float, 8.0, "length of one skein in metres (DMC stranded cotton: 8)", min=1, max=100),
     ExportOption("cell_mm", float, 3.0, "printed size of one chart cell in millimetres", min=2, max=8),
     ExportOption("overlap", int, 2, "rows/columns repeated where chart pages meet", min=0, max=5),
+    ExportOption("orientation", str, "auto", "chart pages upright or sideways; auto takes whichever needs fewer "
+                 "pages, with cells up to 10 % smaller when that saves a page (an 80×53 chart fits one landscape "
+                 "A4 page)", choices=("auto", "portrait", "landscape")),
     ExportOption("title", str, "", "title on the cover (default: the pattern's title)"),
 )
 
@@ -171,17 +174,29 @@ class ChartLayout:
         return (pw - w) / 2, ph - MARGIN - HEADER_H - GUTTER
 
 
-def chart_layout(width: int, height: int, paper: str = "a4", cell_mm: float = 3.0, overlap: int = 2) -> ChartLayout:
+def chart_layout(width: int, height: int, paper: str = "a4", cell_mm: float = 3.0, overlap: int = 2,
+                 orientation: str = "portrait") -> ChartLayout:
+    """How the chart is cut into pages. ``orientation`` auto lays the chart pages out both ways, and with cells
+    up to 10 % smaller than ``cell_mm``, and keeps the layout with the fewest pages (on a tie: upright, then the
+    larger cells): an 80×53 chart then fits one landscape A4 page instead of two upright ones."""
     from .pdfkit import FOOTER_H, HEADER_H, MARGIN, MM, Tile, page_size, split_axis
 
+    def layout(pw: float, ph: float, size_mm: float = cell_mm) -> ChartLayout:
+        cell = size_mm * MM
+        cols = int((pw - 2 * MARGIN - 2 * GUTTER) // cell)
+        rows = int((ph - 2 * MARGIN - HEADER_H - FOOTER_H - 2 * GUTTER) // cell)
+        xs = split_axis(width, cols, overlap)
+        ys = split_axis(height, rows, overlap)
+        tiles = [Tile(x0, x1, y0, y1) for (y0, y1) in ys for (x0, x1) in xs]
+        return ChartLayout((pw, ph), cell, cols, rows, tiles, len(xs), len(ys))
+
     pw, ph = page_size(paper)
-    cell = cell_mm * MM
-    cols = int((pw - 2 * MARGIN - 2 * GUTTER) // cell)
-    rows = int((ph - 2 * MARGIN - HEADER_H - FOOTER_H - 2 * GUTTER) // cell)
-    xs = split_axis(width, cols, overlap)
-    ys = split_axis(height, rows, overlap)
-    tiles = [Tile(x0, x1, y0, y1) for (y0, y1) in ys for (x0, x1) in xs]
-    return ChartLayout((pw, ph), cell, cols, rows, tiles, len(xs), len(ys))
+    if orientation == "portrait":
+        return layout(pw, ph)
+    if orientation == "landscape":
+        return layout(ph, pw)
+    candidates = [layout(w, h, cell_mm * f) for f in (1.0, 0.95, 0.9) for (w, h) in ((pw, ph), (ph, pw))]
+    return min(candidates, key=lambda c: len(c.tiles))  # min keeps the first of equals: upright, larger cells
 
 
 # ------------------------------------------------------------------------------------------------ writer
@@ -205,8 +220,9 @@ def render(pattern: Pattern, options: dict[str, Any], mode: str, reporter: Repor
     fc, strands, skein_m = options["fabric_count"], options["strands"], options["skein_m"]
     title = options.get("title") or str(pattern.metadata.get("title") or "") or "Cross-stitch pattern"
     key = thread_key(pattern, fc, strands, skein_m)
-    layout = chart_layout(pattern.width, pattern.height, options["paper"], options["cell_mm"], options["overlap"])
-    chunks = key_chunks(len(key), layout.page)
+    layout = chart_layout(pattern.width, pattern.height, options["paper"], options["cell_mm"], options["overlap"],
+                          options.get("orientation", "auto"))
+    chunks = key_chunks(len(key), kit.page_size(options["paper"]))  # the key pages are upright
     key_pages = len(chunks)
     first_chart = 2 + key_pages
     total_pages = first_chart - 1 + len(layout.tiles)
@@ -226,6 +242,7 @@ def render(pattern: Pattern, options: dict[str, Any], mode: str, reporter: Repor
     done_base = part[0] * len(tiles)
     for i in range(len(tiles)):
         reporter.report("chart pages", done_base + i, part[1] * len(tiles), message=f"{mode_name} page {i + 1}")
+        c.setPageSize(layout.page)  # chart pages may lie sideways; the cover and key stay upright
         _chart_page(c, pattern, key, layout, i, mode, title)
         kit.draw_footer(c, footer, page, total_pages)
         c.showPage()
@@ -241,7 +258,7 @@ def render(pattern: Pattern, options: dict[str, Any], mode: str, reporter: Repor
 def _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_pages) -> None:
     from . import pdfkit as kit
 
-    pw, ph = layout.page
+    pw, ph = kit.page_size(options["paper"])  # the cover is upright whatever the chart pages are
     m = kit.MARGIN
     fc = options["fabric_count"]
     c.setFont(kit.FONT_BOLD, 22)
