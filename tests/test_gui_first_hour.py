@@ -319,3 +319,18 @@ def test_a_saved_pattern_keeps_its_photo_and_can_be_made_again(qtbot, window, di
     wait_idle(qtbot, window)
     assert load_pixl_photo(tmp_path / "bare.pixl") is None
     assert "photo" not in zipfile.ZipFile(tmp_path / "bare.pixl").namelist()
+
+
+def test_opening_a_chart_says_what_could_not_be_kept(qtbot, window, dialogs, tmp_path):  # noqa: F811
+    path = tmp_path / "other.oxs"
+    path.write_text(
+        "<chart><properties chartwidth='4' chartheight='3'/><palette>"
+        "<palette_item index='0' number='cloth' name='cloth' color='FFFFFF'/>"
+        "<palette_item index='1' number='DMC 310' name='Black' color='000000'/></palette>"
+        "<fullstitches><stitch x='0' y='0' palindex='1'/></fullstitches>"
+        "<backstitches><backstitch x1='0' y1='0' x2='1' y2='1' palindex='1'/>"
+        "<backstitch x1='1' y1='1' x2='2' y2='2' palindex='1'/></backstitches></chart>")
+    window.open_path(path)
+    wait_idle(qtbot, window)
+    assert window.document.pattern.width == 4
+    assert any("2 backstitches" in m.text and "left out" in m.title for m in dialogs.shown)

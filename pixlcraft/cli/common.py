@@ -89,6 +89,18 @@ def check_output(path: str, suffixes: Sequence[str]) -> None:
         raise InputError(f"cannot write '{path}': the folder '{folder}' does not exist.")
 
 
+def open_pattern(path: str):
+    """A pattern file (.pixl, .oxs), saying on stderr what of an imported chart could not be kept."""
+    from ..export.oxs import skipped_summary
+    from ..pattern import load_pattern
+
+    pattern = load_pattern(path)
+    note = skipped_summary(pattern)
+    if note:
+        print(f"pixlcraft: note: {note}", file=sys.stderr)
+    return pattern
+
+
 def save_pattern_file(pattern, output: str, scale: int = 1) -> None:
     """Write ``pattern`` as ``.pixl``, ``.png`` (``scale`` pixels a cell) or ``.oxs``, by the output's suffix."""
     from ..pattern import save_pattern

@@ -11,6 +11,7 @@ from .common import (
     add_palette_args,
     check_output,
     load_palette,
+    open_pattern,
     parse_rgb,
     print_counts,
     print_summary,
@@ -122,7 +123,6 @@ def _save(pattern, args: argparse.Namespace) -> None:
 def _resave(args: argparse.Namespace) -> int:
     """A pattern in, the same pattern out in another format: nothing is re-quantised."""
     from ..errors import InputError
-    from ..pattern import load_pattern
 
     given = [flag for name, flag in _PHOTO_ONLY.items() if getattr(args, name, None) is not None]
     given += ["--dither"] if args.dither != "none" else []
@@ -133,7 +133,7 @@ def _resave(args: argparse.Namespace) -> int:
     if given:
         verb = "applies" if len(given) == 1 else "apply"
         raise InputError(f"{', '.join(given)} only {verb} to photos; '{args.input}' is already a pattern.")
-    pattern = load_pattern(args.input)
+    pattern = open_pattern(args.input)
     if args.title:
         pattern.metadata["title"] = args.title
     _save(pattern, args)

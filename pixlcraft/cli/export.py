@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from ..errors import InputError
-from .common import ProgressBar, YesNoAction
+from .common import ProgressBar, YesNoAction, open_pattern
 
 ORDER = 30
 
@@ -84,7 +84,6 @@ def list_formats() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..export import export, get_format
-    from ..pattern import load_pattern
 
     if args.list:
         print(list_formats())
@@ -100,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
         own = ", ".join(o.flag for o in fmt.options) or "none"
         raise InputError(f"{flags} does not apply to the {fmt.key} format (its options: {own}).")
-    pattern = load_pattern(args.pattern)
+    pattern = open_pattern(args.pattern)
     bar = ProgressBar(unit="page")
     try:
         written = export(pattern, fmt.key, args.output, given, progress=bar)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import check_output, print_counts, save_pattern_file
+from .common import check_output, open_pattern, print_counts, save_pattern_file
 
 ORDER = 25  # after convert
 
@@ -29,11 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..edit import UndoStack
-    from ..pattern import load_pattern
     from ..reduce import MergeRareColors, ReduceColors
 
     check_output(args.output, (".pixl", ".png", ".oxs"))
-    pattern = load_pattern(args.input)
+    pattern = open_pattern(args.input)
     before = len(pattern.used_indices())
     command = ReduceColors(args.max_colors) if args.max_colors is not None else MergeRareColors(args.merge_rare)
     UndoStack(pattern).push(command)

@@ -63,9 +63,14 @@ OPTIONS = (
 
 def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, title: str = "") -> str:
     """The OXS document for ``pattern`` (only the threads it uses are listed, in palette order)."""
+    from ..symbols import ensure_symbols
+
+    symbols_by_code = {pattern.palette[i].code: sym for i, sym in ensure_symbols(pattern).items()}
     small = pattern.compact()
     # A blank pattern still lists its one palette entry, so that the file opens again as a pattern.
     used = np.arange(len(small.palette))
+    cloth = str(small.metadata.get("cloth") or "FFFFFF")
+    cloth = cloth.lstrip("#").upper() if _HEX.fullmatch(cloth) else "FFFFFF"
     title = title or str(small.metadata.get("title") or "")
     spi = f"{fabric_count:g}"
     brand = small.palette.brand.strip()
@@ -82,7 +87,7 @@ def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, tit
         instructions="", stitchesperinch=spi, stitchesperinch_y=spi, palettecount=len(used),
     ) + "/>")
     lines.append("<palette>")
-    lines.append("<palette_item " + attrs(index=0, number="cloth", name="cloth", color="FFFFFF", strands=strands)
+    lines.append("<palette_item " + attrs(index=0, number="cloth", name="cloth", color=cloth, strands=strands)
                  + "/>")
     # Palette positions are renumbered 1… over the used threads only.
     palindex = np.zeros(len(small.palette) + 1, np.int64)
@@ -90,8 +95,9 @@ def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, tit
         e = small.palette[i]
         palindex[i] = n
         number = f"{brand} {e.code}" if brand else e.code
+        extra = {"symbol": symbols_by_code[e.code]} if e.code in symbols_by_code else {}
         lines.append("<palette_item " + attrs(index=n, number=number, name=e.name, color=e.hex[1:],
-                                              strands=strands, brand=brand) + "/>")
+                                              strands=strands, brand=brand, **extra) + "/>")
     lines.append("</palette>")
     lines.append("<fullstitches>")
     ys, xs = np.nonzero(small.grid != EMPTY)
@@ -184,8 +190,14 @@ def read_oxs(path: str | Path) -> Pattern:
 
     # 2. size and title
     props = root.find("properties")
-    if props is None:
-        raise _bad(p, "it has no <properties> element, so the chart size is unknown.")
+    if props is None:  # the spec's defaults: the size is where the stitches are
+        props = ET.Element("properties")
+        spots = [(el.get("x"), el.get("y")) for el in root.iter("stitch")]
+        try:
+            props.set("chartwidth", str(max(int(float(x)) for x, _ in spots) + 1))
+            props.set("chartheight", str(max(int(float(y)) for _, y in spots) + 1))
+        except (TypeError, ValueError):
+            raise _bad(p, "it has no <properties> and no stitches, so the chart size is unknown.") from None
     width = _int_attr(props, "chartwidth", p, "<properties>")
     height = _int_attr(props, "chartheight", p, "<properties>")
     if not (1 <= width <= MAX_CELLS and 1 <= height <= MAX_CELLS):
@@ -200,11 +212,16 @@ def read_oxs(path: str | Path) -> Pattern:
     # 3. the threads
     pal_el = root.find("palette")
     items = [] if pal_el is None else [el for el in pal_el.iter("palette_item")]
+    # Cross Stitch Pro Platinum names the thread range on the palette (filename="DMC.rng") and not on each thread
+    range_brand = Path((pal_el.get("filename") or "") if pal_el is not None else "").stem.strip()
     threads: dict[int, tuple[str, str, str, tuple[int, int, int]]] = {}  # palindex → brand, code, name, rgb
+    cloth = None
     for n, el in enumerate(items):
         index = _int_attr(el, "index", p, f"palette item {n + 1}") if el.get("index") is not None else n
-        if index == 0:
-            continue  # the cloth
+        if index == 0:  # the cloth: kept as the pattern's fabric colour
+            m = _HEX.fullmatch((el.get("color") or "").strip())
+            cloth = m.group(1).upper() if m else None
+            continue
         where = f"palette item {index}"
         m = _HEX.fullmatch((el.get("color") or "").strip())
         if m is None:
@@ -212,6 +229,7 @@ def read_oxs(path: str | Path) -> Pattern:
         h = m.group(1)
         rgb = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
         brand, code = _split_number(el.get("number") or "", el.get("brand"))
+        brand = brand or range_brand
         name = (el.get("name") or "").strip()
         code = code or name or str(index)
         if index in threads:
@@ -223,20 +241,22 @@ def read_oxs(path: str | Path) -> Pattern:
     # 4. the stitches
     grid = np.full((height, width), EMPTY, np.int64)
     fulls = root.find("fullstitches")
+    skipped: dict[str, int] = {}
     for el in [] if fulls is None else fulls.iter("stitch"):
         x = _int_attr(el, "x", p, "a stitch")
         y = _int_attr(el, "y", p, "a stitch")
         pi = _int_attr(el, "palindex", p, f"the stitch at x={x}, y={y}")
-        if not (0 <= x < width and 0 <= y < height):
-            raise _bad(p, f"a stitch at x={x}, y={y} lies outside the {width}×{height} chart.")
+        if not (0 <= x < width and 0 <= y < height):  # as lenient as the spec: leave it out, and say so
+            skipped["stitches outside the chart"] = skipped.get("stitches outside the chart", 0) + 1
+            continue
         if pi == 0:
             grid[y, x] = EMPTY  # "stitched" in the cloth colour: bare fabric
             continue
         if pi not in threads:
-            raise _bad(p, f"the stitch at x={x}, y={y} uses palette item {pi}, which the palette does not list.")
+            skipped["stitches of missing threads"] = skipped.get("stitches of missing threads", 0) + 1
+            continue
         grid[y, x] = pi
 
-    skipped = {}
     for section, child in (("partstitches", "partstitch"), ("backstitches", "backstitch"),
                            ("ornaments_inc_knots_and_beads", "object")):
         el = root.find(section)
@@ -252,6 +272,8 @@ def read_oxs(path: str | Path) -> Pattern:
     grid = np.where(grid == EMPTY, EMPTY, lut[np.clip(grid, 0, None)])
     metadata: dict[str, Any] = {"title": title, "source": p.name,
                                 "oxs_software": (props.get("software") or "").strip()}
+    if cloth is not None:
+        metadata["cloth"] = cloth
     if skipped:
         metadata["oxs_skipped"] = skipped
     try:
@@ -313,3 +335,18 @@ FORMATS = [
         write,
     )
 ]
+
+
+_SKIPPED_WORDS = {"partstitches": "part stitches", "backstitches": "backstitches",
+                  "ornaments_inc_knots_and_beads": "French knots and beads"}
+
+
+def skipped_summary(pattern: Pattern) -> str:
+    """"" or one sentence saying what of an imported chart could not be kept (never lost silently)."""
+    skipped = pattern.metadata.get("oxs_skipped") or {}
+    if not isinstance(skipped, dict) or not skipped:
+        return ""
+    parts = [f"{int(n):,} {_SKIPPED_WORDS.get(k, k)}" for k, n in skipped.items()]
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (f"{pattern.metadata.get('source') or 'This chart'}: {listed} could not be kept; PixlCraft patterns "
+            "hold full stitches only, so the rest of the chart was opened without them.")

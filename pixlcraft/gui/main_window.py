@@ -360,6 +360,11 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             self.view.source.set_photo(photo.srgb)
         self.source_panel.show_pattern(pattern)
         self.document.open(pattern, path=path, photo=photo, photo_path=path if photo is not None else "")
+        from ..export.oxs import skipped_summary
+
+        note = skipped_summary(pattern)
+        if note:  # never a silent loss
+            errors.show_info(self, "Parts of this chart were left out", note)
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
 
     def _photo_loaded(self, path: str, photo) -> None:
