@@ -111,3 +111,33 @@ def test_the_panel_follows_its_settings_until_the_pattern_is_edited(qtbot, tmp_p
     assert window.document.pattern is edited and not window.jobs.busy  # hand edits are never replaced unasked
     window.document.stack.set_clean()
     window.close()
+
+
+def test_the_wheel_scrolls_the_panel_and_crafts_keep_their_brand(qtbot, tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("pytestqt")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from pixlcraft.gui.main_window import MainWindow
+    from pixlcraft.settings import Settings
+
+    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
+    window = MainWindow(Settings(), check_recovery=False)
+    qtbot.addWidget(window)
+    panel = window.source_panel
+    before = panel.budget.value()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(panel.budget, wheel)
+    assert panel.budget.value() == before  # a box under the pointer is not changed by scrolling past it
+    emitted = []
+    panel.choicesChanged.connect(lambda: emitted.append(1))
+    panel.restore_choices({"palette": "hama"})
+    panel.craft_buttons["stitch"].setChecked(True)
+    assert emitted and panel.current_palette_name() == "dmc"  # switching craft re-makes the preview
+    panel.craft_buttons["bead"].setChecked(True)
+    assert panel.current_palette_name() == "hama"  # the bead brand chosen before, not the first one
+    assert panel.minimumSizeHint().width() > panel.scroll.widget().minimumSizeHint().width()
+    window.close()

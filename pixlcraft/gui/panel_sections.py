@@ -272,10 +272,10 @@ class PanelSections:
         self.cleanup.setToolTip("Recolour lone single stitches (“confetti”) to a neighbour's colour when it hardly "
                                 "changes the picture; the status bar says how many. Edit ▸ Remove Confetti does "
                                 "the same on a pattern you have edited.")
-        self.alpha_empty = QCheckBox("Nothing where the photo is see-through", colours)
+        self.alpha_empty = QCheckBox("Empty where the photo is see-through", colours)
         self.alpha_empty.setToolTip("Transparent parts of a PNG (logos, sprites) get no stitch, bead or brick, "
                                     "instead of being blended over white")
-        self.empty_background = QCheckBox("Leave the background unstitched", colours)
+        self.empty_background = QCheckBox("Leave the background empty", colours)
         self.empty_background.setToolTip("The colour around the picture (the one along the border, where it "
                                          "touches the border) gets no stitch, bead or brick")
         self.dither = QCheckBox("Dither", colours)
@@ -284,8 +284,10 @@ class PanelSections:
         row.addWidget(self.dither)
         row.addStretch(1)
         lay.addLayout(row)
-        self.include_special = QCheckBox("Special colours too (clear, glow, pearl, metallic, region-only)", colours)
-        self.include_special.setToolTip("Left out by default: see-through, glow-in-the-dark, pearl, metallic and "
+        self.include_special = QCheckBox("Special colours too", colours)
+        self.include_special.setToolTip("Clear, glow, pearl, metallic and glitter beads, and colours sold in one "
+                                        "region only. Left out by default: see-through, glow-in-the-dark, pearl, "
+                                        "metallic and "
                                         "glitter beads look unlike their swatch in a picture, and some colours "
                                         "are sold in one country only. Colours you own are always used.")
         lay.addWidget(self.include_special)
@@ -311,12 +313,12 @@ class PanelSections:
             grid.addWidget(value, row_i, 2)
             self.adjust_sliders[name] = slider
         reset = QToolButton(colours)
-        reset.setText("Reset")
+        reset.setText("Reset the photo adjustments")
         reset.setToolTip("Back to the photo as it is")
         reset.clicked.connect(lambda: [s.setValue(0) for s in self.adjust_sliders.values()])
-        grid.addWidget(reset, 0, 3)
         grid.setColumnStretch(1, 1)
         lay.addLayout(grid)
+        lay.addWidget(reset, 0, Qt.AlignmentFlag.AlignRight)
         column.addWidget(colours)
 
     def _build_method(self, body: QWidget, column: QVBoxLayout) -> None:

@@ -12,13 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -87,6 +90,7 @@ class SourcePanel(PanelSections, QWidget):
         self.photo_path = ""
         self._ai_info: dict[str, Any] | None = None
         self._palette_file = ""
+        self._brand_by_craft: dict[str, str] = {}
         self._shown_unit = "cells"
         self.crop: tuple[float, float, float, float] | None = None
         """The part of the photo to use (fractions of it), drawn on the source photo; None: all of it."""
@@ -121,6 +125,7 @@ class SourcePanel(PanelSections, QWidget):
         outer.addLayout(bottom)
 
         self._connect_choices()
+        self._guard_wheel(body)
         self._set_ai_status("")
         if not ai_available():
             self.ai.setEnabled(False)
@@ -148,6 +153,26 @@ class SourcePanel(PanelSections, QWidget):
                       self.photo_cleanup, self.include_special):
             check.toggled.connect(emit)
         self.owned.editingFinished.connect(emit)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Never narrower than the sections' content (which changes as brands load): a squeezed panel would cut
+        off its right-hand controls, since it scrolls only up and down."""
+        hint = super().minimumSizeHint()
+        width = self.scroll.widget().minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), width), hint.height())
+
+    def _guard_wheel(self, body: QWidget) -> None:
+        """The mouse wheel scrolls the panel; it changes a value only in the box or slider being edited."""
+        for w in body.findChildren(QAbstractSpinBox) + body.findChildren(QComboBox) + body.findChildren(QSlider):
+            w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            w.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            bar = self.scroll.verticalScrollBar()
+            bar.setValue(bar.value() - event.angleDelta().y() // 2)
+            return True  # not the value under the pointer: the panel scrolls instead
+        return super().eventFilter(obj, event)
 
     def settings_changed(self, settings: Settings) -> None:
         """New settings from the dialog: only how things are shown (units) follows; the choices on the panel,
@@ -306,7 +331,11 @@ class SourcePanel(PanelSections, QWidget):
         return [b for b in self._brands if b.craft in (craft, "any")]
 
     def _craft_changed(self, craft: str, prefer: str | None = None) -> None:
-        current = prefer or self.brand.currentData()
+        previous = self.brand.currentData()
+        if isinstance(previous, str) and previous != "@file" and previous in builtin_names():
+            self._brand_by_craft[load_builtin(previous).material.craft] = previous
+        # each craft comes back with the brand last chosen for it (Hama stays Hama after a look at threads)
+        current = prefer or self._brand_by_craft.get(craft) or previous
         self.brand.blockSignals(True)
         self.brand.clear()
         for b in self._brands_for(craft, current):
@@ -321,6 +350,7 @@ class SourcePanel(PanelSections, QWidget):
         self.fabric.setVisible(stitch)
         self.fabric_label.setVisible(stitch)
         self._update_size_hint()
+        self.choicesChanged.emit()  # another craft is another pattern: the preview follows
 
     def _brand_activated(self, index: int) -> None:
         if self.brand.itemData(index) != "@file":
