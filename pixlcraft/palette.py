@@ -44,7 +44,7 @@ __all__ = [
 
 PALETTE_EXTENSIONS = (".hex", ".gpl", ".csv")
 USER_PALETTE_DIR_ENV = "PIXLCRAFT_PALETTE_DIR"
-_MAX_FILE_BYTES = 8 * 1024 * 1024  # far above any real palette; stops someone loading a photo by mistake
+MAX_FILE_BYTES = 8 * 1024 * 1024  # far above any real palette; stops someone loading a photo by mistake
 
 # short name → (brand, material). The order is the order front ends list them in.
 _BUILTINS: dict[str, tuple[str, Material]] = {
@@ -70,8 +70,8 @@ _DMC_WITHDRAWN = {
 _ID_PREFIX = re.compile(r"(ldraw|ld|bricklink|bl|rebrickable|rb)\s*[:#]?\s*(\d+)", re.IGNORECASE)
 _ID_FIELD = {"ldraw": "ldraw_code", "ld": "ldraw_code", "bricklink": "bricklink_id", "bl": "bricklink_id",
              "rebrickable": "rebrickable_id", "rb": "rebrickable_id"}
-_HEX6 = re.compile(r"#?([0-9A-Fa-f]{6})")
-_ID_COLUMNS = ("bricklink_id", "ldraw_code", "rebrickable_id")
+HEX6 = re.compile(r"#?([0-9A-Fa-f]{6})")
+ID_COLUMNS = ("bricklink_id", "ldraw_code", "rebrickable_id")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -247,9 +247,9 @@ class Palette:
             return t["name"][_name_key(text)]
         if text.isdigit() and int(text) in t["ldraw_code"]:
             return t["ldraw_code"][int(text)]
-        m = _HEX6.fullmatch(text)
+        m = HEX6.fullmatch(text)
         if m:
-            return t["rgb"].get(_hex_to_rgb(m.group(1)))
+            return t["rgb"].get(hex_to_rgb(m.group(1)))
         return None
 
     def index_of(self, code: str) -> int:
@@ -352,7 +352,7 @@ class Palette:
         entries = []
         for e in self.entries:
             d: dict[str, Any] = {"code": e.code, "name": e.name, "hex": e.hex}
-            for key in _ID_COLUMNS:
+            for key in ID_COLUMNS:
                 if getattr(e, key) is not None:
                     d[key] = getattr(e, key)
             if e.transparent:
@@ -391,11 +391,11 @@ class Palette:
         for n, item in enumerate(raw, 1):
             if not isinstance(item, dict):
                 raise damaged(f"colour {n} is not an object")
-            m = _HEX6.fullmatch(str(item.get("hex", "")))
+            m = HEX6.fullmatch(str(item.get("hex", "")))
             if m is None:
                 raise damaged(f"colour {n} has no valid 'hex' (expected #RRGGBB), found {item.get('hex')!r}")
             ids = {}
-            for key in _ID_COLUMNS:
+            for key in ID_COLUMNS:
                 v = item.get(key)
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                     raise damaged(f"colour {n}: '{key}' must be a whole number, found {v!r}")
@@ -410,7 +410,7 @@ class Palette:
             if not isinstance(finish, str) or not isinstance(availability, str):
                 raise damaged(f"colour {n}: 'finish' and 'availability' must be text")
             try:
-                entries.append(PaletteEntry(code, name, _hex_to_rgb(m.group(1)), **ids, transparent=transparent,
+                entries.append(PaletteEntry(code, name, hex_to_rgb(m.group(1)), **ids, transparent=transparent,
                                             finish=finish, availability=availability))
             except PaletteError as e:
                 raise damaged(str(e).rstrip(".")) from None
@@ -456,7 +456,7 @@ def _name_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.upper()).strip()
 
 
-def _hex_to_rgb(six: str) -> tuple[int, int, int]:
+def hex_to_rgb(six: str) -> tuple[int, int, int]:
     return int(six[0:2], 16), int(six[2:4], 16), int(six[4:6], 16)
 
 
@@ -496,7 +496,7 @@ def load_builtin(name: str) -> Palette:
 def _load_builtin_cached(key: str) -> Palette:
     brand, material = _BUILTINS[key]
     text, origin = _builtin_text(f"{key}.csv")
-    return Palette(key, brand, material, tuple(_parse_csv(text, origin)), source=f"builtin:{key}")
+    return Palette(key, brand, material, tuple(parse_palette_csv(text, origin)), source=f"builtin:{key}")
 
 
 def _builtin_text(filename: str) -> tuple[str, str]:
@@ -572,7 +572,7 @@ def read_owned_codes(spec: str | Path | Iterable[str]) -> list[str]:
     unless it begins a ``#RRGGBB`` colour.
     """
     if isinstance(spec, Path) or (isinstance(spec, str) and _names_a_file(spec)):
-        return _split_owned(_read_text(Path(spec).expanduser(), what="colour list"))
+        return _split_owned(read_text_file(Path(spec).expanduser(), what="colour list"))
     if isinstance(spec, str):
         return _split_owned(spec)
     return [str(c).strip() for c in spec if str(c).strip()]
@@ -587,7 +587,7 @@ def _names_a_file(text: str) -> bool:
 
 def _split_owned(text: str) -> list[str]:
     codes = []
-    for line in _lines(text):
+    for line in text_lines(text):
         line = re.sub(r"(?:^|(?<=\s))#(?![0-9A-Fa-f]{6}(?![0-9A-Za-z])).*$", "", line)
         codes.extend(c.strip() for c in re.split(r"[,;\t]", line) if c.strip())
     return codes
@@ -595,4 +595,4 @@ def _split_owned(text: str) -> list[str]:
 
 # The file readers live in their own module; re-exported here so ``pixlcraft.palette`` stays the one place to
 # import palette functions from. Imported last because palette_files needs the classes defined above.
-from .palette_files import _lines, _parse_csv, _read_text, load_palette_file, save_palette_file  # noqa: E402
+from .palette_files import load_palette_file, parse_palette_csv, read_text_file, save_palette_file, text_lines  # noqa: E402

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import InputError, PaletteError
 from .fileio import atomic_write
 from .material import GENERIC, MATERIALS, Material
-from .palette import _HEX6, _ID_COLUMNS, _MAX_FILE_BYTES, Palette, PaletteEntry, _hex_to_rgb
+from .palette import HEX6, ID_COLUMNS, MAX_FILE_BYTES, Palette, PaletteEntry, hex_to_rgb
 
 
 def load_palette_file(
@@ -40,7 +40,7 @@ def load_palette_file(
         what = f"the extension '{p.suffix}'" if p.suffix else "no extension"
         raise PaletteError(f"Palette file {p} has {what}; PixlCraft reads .hex (one RRGGBB per line), "
                            ".gpl (GIMP palette) and .csv files.")
-    text = _read_text(p)
+    text = read_text_file(p)
     entries = parser(text, str(p))
     if isinstance(material, str):
         if material not in MATERIALS:
@@ -79,7 +79,7 @@ def _one_line(text: str) -> str:
 
 
 def _csv_text(palette: Palette) -> str:
-    ids = [k for k in _ID_COLUMNS if any(getattr(e, k) is not None for e in palette)]
+    ids = [k for k in ID_COLUMNS if any(getattr(e, k) is not None for e in palette)]
     with_trans = bool(ids) or any(e.transparent for e in palette)
     with_kind = any(e.finish != "opaque" or e.availability != "current" for e in palette)
     buf = io.StringIO()
@@ -102,7 +102,7 @@ def _err(origin: str, line: int | None, message: str) -> PaletteError:
     return PaletteError(f"Palette file {where}: {message}")
 
 
-def _lines(text: str) -> list[str]:
+def text_lines(text: str) -> list[str]:
     """Lines as an editor numbers them (str.splitlines also splits on rarer characters such as U+0085)."""
     lines = re.split(r"\r\n|\r|\n", text)
     return lines[:-1] if lines and lines[-1] == "" else lines
@@ -113,10 +113,10 @@ def _show(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _read_text(path: Path, what: str = "palette file") -> str:
+def read_text_file(path: Path, what: str = "palette file") -> str:
     try:
         size = path.stat().st_size
-        if size > _MAX_FILE_BYTES:
+        if size > MAX_FILE_BYTES:
             raise PaletteError(f"The {what} {path} is {size // 1024} KiB; that is too large to be a {what}.")
         data = path.read_bytes().rstrip(b"\x1a")  # DOS end-of-file mark in very old files
     except FileNotFoundError:
@@ -137,17 +137,17 @@ def _read_text(path: Path, what: str = "palette file") -> str:
 
 def _parse_hex(text: str, origin: str) -> list[PaletteEntry]:
     entries = []
-    lines = _lines(text)
+    lines = text_lines(text)
     for lineno, raw in enumerate(lines, 1):
         s = raw.strip()
         if not s:
             continue
-        m = _HEX6.fullmatch(s)
+        m = HEX6.fullmatch(s)
         if m is None:
             raise _err(origin, lineno, f"expected one colour as RRGGBB or #RRGGBB (six hex digits 0-9/A-F, "
                                        f"e.g. #FF8800), found {_show(s)}.")
         six = m.group(1).upper()
-        entries.append(PaletteEntry(str(len(entries) + 1), "#" + six, _hex_to_rgb(six)))
+        entries.append(PaletteEntry(str(len(entries) + 1), "#" + six, hex_to_rgb(six)))
     if not entries:
         what = f"no colours found in its {len(lines)} lines" if lines else "the file is empty"
         raise _err(origin, None, f"{what}; expected one RRGGBB per line.")
@@ -155,7 +155,7 @@ def _parse_hex(text: str, origin: str) -> list[PaletteEntry]:
 
 
 def _parse_gpl(text: str, origin: str) -> list[PaletteEntry]:
-    lines = _lines(text)
+    lines = text_lines(text)
     start = next((i for i, s in enumerate(lines) if s.strip()), None)
     if start is None or lines[start].strip() != "GIMP Palette":
         lineno = 1 if start is None else start + 1
@@ -220,8 +220,8 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f", ""}
 
 
-def _parse_csv(text: str, origin: str) -> list[PaletteEntry]:
-    first = next((s for s in _lines(text) if s.strip()), "")
+def parse_palette_csv(text: str, origin: str) -> list[PaletteEntry]:
+    first = next((s for s in text_lines(text) if s.strip()), "")
     delimiter = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns: dict[str, int] | None = None
@@ -288,11 +288,11 @@ def _csv_entry(
 
     rgb_hex = None
     if "hex" in columns:
-        m = _HEX6.fullmatch(cell("hex"))
+        m = HEX6.fullmatch(cell("hex"))
         if m is None:
             found = _show(cell("hex"))
             raise _err(origin, lineno, f"expected a colour like #FF8800 in the 'hex' column, found {found}.")
-        rgb_hex = _hex_to_rgb(m.group(1))
+        rgb_hex = hex_to_rgb(m.group(1))
     rgb_cols = None
     if {"r", "g", "b"} <= set(columns):
         vals = []
@@ -356,5 +356,5 @@ def _csv_entry(
 _PARSERS: dict[str, Callable[[str, str], list[PaletteEntry]]] = {
     ".hex": _parse_hex,
     ".gpl": _parse_gpl,
-    ".csv": _parse_csv,
+    ".csv": parse_palette_csv,
 }

@@ -375,16 +375,3 @@ def save_pattern(pattern: Pattern, path: str | Path, scale: int = 1) -> None:
         save_png(pattern, path, scale)
     else:
         raise InputError(f"cannot save a pattern as '{Path(path).name}'; PixlCraft can save {_supported()}.")
-
-
-def load_pattern(path: str | Path) -> Pattern:
-    """Open a pattern file by its extension: ``.pixl`` or ``.oxs`` (open cross-stitch XML from other programs)."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".pixl":
-        return load_pixl(path)
-    if suffix == ".oxs":
-        from .export.oxs import read_oxs  # lazy: pattern files do not need the exporters
-
-        return read_oxs(path)
-    raise InputError(f"cannot open '{Path(path).name}' as a pattern; PixlCraft opens .pixl pattern files and "
-                     f".oxs cross-stitch charts.")

@@ -11,10 +11,11 @@ import pytest
 from pixlcraft.cli import main
 from pixlcraft.errors import PatternFileError
 from pixlcraft.export import export
-from pixlcraft.export.oxs import read_oxs, save_oxs
+from pixlcraft.formats import load_pattern
+from pixlcraft.formats.oxs import read_oxs, save_oxs
 from pixlcraft.material import AIDA_14, aida
 from pixlcraft.palette import Palette, PaletteEntry, load_builtin
-from pixlcraft.pattern import EMPTY, Pattern, load_pattern, load_pixl, save_pixl
+from pixlcraft.pattern import EMPTY, Pattern, load_pixl, save_pixl
 
 
 def dmc_pattern(w: int = 23, h: int = 17, k: int = 9, seed: int = 1) -> Pattern:
@@ -188,7 +189,7 @@ def test_convert_between_pixl_and_oxs(tmp_path: Path, capsys) -> None:
 
 
 def test_import_is_as_lenient_as_the_spec_and_says_what_it_left_out(tmp_path: Path, capsys) -> None:
-    from pixlcraft.export.oxs import skipped_summary
+    from pixlcraft.formats.oxs import skipped_summary
 
     path = tmp_path / "csp.oxs"
     path.write_text(

@@ -75,3 +75,13 @@ def test_desktop_entry_and_mime_types(tmp_path) -> None:
     assert globs == {"application/x-pixlcraft": ["*.pixl"], "application/x-oxs": ["*.oxs"]}
     assert (tmp_path / "icons" / "hicolor" / "256x256" / "apps" / "pixlcraft.png") in written
     assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "pixlcraft.svg").is_file()
+
+
+def test_the_core_model_never_imports_a_file_format_or_an_exporter() -> None:
+    import re
+
+    for module in ("pattern.py", "palette.py", "material.py", "edit.py", "symbols.py", "convert.py"):
+        text = (ROOT / "pixlcraft" / module).read_text(encoding="utf-8")
+        assert not re.search(r"from \.(export|formats)\b|import pixlcraft\.(export|formats)", text), module
+    palette_files = (ROOT / "pixlcraft" / "palette_files.py").read_text(encoding="utf-8")
+    assert not re.search(r"from \.palette import[^\n]*\b_[a-z]", palette_files)  # only public names

@@ -14,6 +14,7 @@ from PIL import Image
 
 from pixlcraft.errors import InputError, PatternFileError
 from pixlcraft.fileio import atomic_write
+from pixlcraft.formats import load_pattern
 from pixlcraft.material import BEAD_MIDI
 from pixlcraft.palette import Palette, PaletteEntry, load_builtin
 from pixlcraft.pattern import (
@@ -21,7 +22,6 @@ from pixlcraft.pattern import (
     FORMAT_VERSION,
     PREVIEW_SIDE,
     Pattern,
-    load_pattern,
     load_pixl,
     save_pattern,
     save_pixl,

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from pixlcraft.pattern import load_pattern  # noqa: E402 - the source tree's reader, not the bundle's
+from pixlcraft.formats import load_pattern  # noqa: E402 - the source tree's reader, not the bundle's
 
 
 def main(work: Path) -> int:

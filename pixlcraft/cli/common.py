@@ -91,8 +91,8 @@ def check_output(path: str, suffixes: Sequence[str]) -> None:
 
 def open_pattern(path: str):
     """A pattern file (.pixl, .oxs), saying on stderr what of an imported chart could not be kept."""
-    from ..export.oxs import skipped_summary
-    from ..pattern import load_pattern
+    from ..formats import load_pattern
+    from ..formats.oxs import skipped_summary
 
     pattern = load_pattern(path)
     note = skipped_summary(pattern)
@@ -106,7 +106,7 @@ def save_pattern_file(pattern, output: str, scale: int = 1) -> None:
     from ..pattern import save_pattern
 
     if Path(output).suffix.lower() == ".oxs":
-        from ..export.oxs import save_oxs
+        from ..formats.oxs import save_oxs
 
         save_oxs(pattern, output)
     else:

@@ -84,8 +84,9 @@ def save_pixl_job(pattern: Pattern, path: str, photo=None, *, progress=None, can
 
 def load_pattern_job(path: str, *, progress=None, cancel=None):
     """The pattern, and the photo kept inside it (None when it keeps none or it cannot be decoded)."""
+    from ..formats import load_pattern
     from ..imageio import decode_photo
-    from ..pattern import load_pattern, load_pixl_photo
+    from ..pattern import load_pixl_photo
 
     pattern = load_pattern(path)
     photo = None
@@ -360,7 +361,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             self.view.source.set_photo(photo.srgb)
         self.source_panel.show_pattern(pattern)
         self.document.open(pattern, path=path, photo=photo, photo_path=path if photo is not None else "")
-        from ..export.oxs import skipped_summary
+        from ..formats.oxs import skipped_summary
 
         note = skipped_summary(pattern)
         if note:  # never a silent loss
