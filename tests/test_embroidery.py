@@ -97,10 +97,13 @@ def test_every_cell_is_an_x_in_its_own_colour_block(tmp_path, fmt):
 
 def test_pes_threads_are_the_palette_colours_in_sewing_order(tmp_path):
     pattern = _pattern(seed=5)
-    emb = _read(export(pattern, "pes", tmp_path / "t.pes")[0], "pes")
+    emb = _read(export(pattern, "pes", tmp_path / "t.pes", {"pes_version": 6})[0], "pes")
     order = _expected_order(pattern)
     got = [(t.get_red(), t.get_green(), t.get_blue()) for t in emb.threadlist]
-    assert got == [pattern.palette[i].rgb for i in order]
+    assert got == [pattern.palette[i].rgb for i in order]  # version 6 keeps the exact threads
+    v1 = _read(export(pattern, "pes", tmp_path / "v1.pes")[0], "pes")  # the default: version 1
+    assert (tmp_path / "v1.pes").read_bytes().startswith(b"#PES0001")
+    assert len(v1.threadlist) == len(order)  # one thread per colour change, from Brother's chart
 
 
 @pytest.mark.parametrize("fmt", ["pes", "dst"])
@@ -151,3 +154,38 @@ def test_empty_pattern_is_refused(tmp_path):
     with pytest.raises(InputError, match="nothing to embroider"):
         export(pattern, "pes", tmp_path / "e.pes")
     assert not (tmp_path / "e.pes").exists()
+
+
+def _extent_mm(emb) -> tuple[float, float]:
+    xs = [x for x, y, c in emb.stitches if c & pystitch.COMMAND_MASK == pystitch.STITCH]
+    ys = [y for x, y, c in emb.stitches if c & pystitch.COMMAND_MASK == pystitch.STITCH]
+    return (max(xs) - min(xs)) / 10, (max(ys) - min(ys)) / 10
+
+
+def test_the_design_is_fitted_to_a_hoop_turned_or_refused(tmp_path):
+    from pixlcraft.errors import InputError
+    from pixlcraft.export.embroidery import fit_hoop
+
+    assert fit_hoop(90, 90, "auto") == ((100, 100), False)
+    assert fit_hoop(200, 132.5, "auto") == ((200, 200), False)  # an 80×53 design at 2.5 mm: the smallest hoop
+    assert fit_hoop(200, 132.5, "160x260") == ((160, 260), True)  # … or turned to fit a long hoop
+    assert fit_hoop(200, 132.5, "200x300") == ((200, 300), False)
+    assert fit_hoop(50, 60, "70x80") == ((70, 80), False)  # a custom hoop
+    with pytest.raises(InputError, match="375×250 mm"):
+        fit_hoop(375, 250, "auto")
+    with pytest.raises(InputError, match="hoop is a size"):
+        fit_hoop(10, 10, "huge")
+    pattern = _pattern(seed=3, h=53, w=80)
+    out = export(pattern, "pes", tmp_path / "h.pes", {"pes_version": 6, "ties": False, "hoop": "160x260"})[0]
+    data = out.read_bytes()
+    at = 8 + 4 + 2 + 2
+    for _ in range(5):
+        at += 1 + data[at]
+    at += 4
+    hoop = (int.from_bytes(data[at:at + 2], "little"), int.from_bytes(data[at + 2:at + 4], "little"))
+    assert hoop == (160, 260)  # the header names the hoop it was fitted to
+    w, h = _extent_mm(_read(out, "pes"))
+    assert w <= 160 and h <= 260 and h > w  # sewn turned, inside the hoop
+    with pytest.raises(InputError, match="larger than the 100×100 mm hoop"):
+        export(pattern, "dst", tmp_path / "x.dst", {"hoop": "100x100"})
+    assert not (tmp_path / "x.dst").exists()

@@ -198,10 +198,66 @@ def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Report
     return emb
 
 
+#: The usual home-machine hoops (sewing field, width × height in mm, as the machines list them).
+HOOPS: dict[str, tuple[int, int]] = {"100x100": (100, 100), "130x180": (130, 180), "160x260": (160, 260),
+                                     "200x200": (200, 200), "200x300": (200, 300), "360x200": (360, 200)}
+
+
+def parse_hoop(text: str) -> tuple[int, int] | None:
+    """A hoop name or a custom ``WxH`` in mm; None for auto (the smallest usual hoop the design fits)."""
+    t = str(text).strip().lower().replace("×", "x").replace(" ", "").removesuffix("mm")
+    if t in ("", "auto"):
+        return None
+    if t in HOOPS:
+        return HOOPS[t]
+    try:
+        w, h = (int(float(v)) for v in t.split("x"))
+    except ValueError:
+        raise InputError(f"a hoop is a size such as 130x180 (millimetres) or auto, not '{text}'.") from None
+    if not (20 <= w <= 1000 and 20 <= h <= 1000):
+        raise InputError(f"a hoop of {w}×{h} mm is not a machine hoop; give its sewing field in millimetres.")
+    return (w, h)
+
+
+def fit_hoop(width_mm: float, height_mm: float, hoop: str) -> tuple[tuple[int, int], bool]:
+    """(the hoop, whether the design must be turned 90° to fit it); :class:`InputError` when it fits none."""
+    wanted = parse_hoop(hoop)
+    candidates = [wanted] if wanted else sorted(HOOPS.values(), key=lambda s: s[0] * s[1])
+    for w, h in candidates:
+        if width_mm <= w and height_mm <= h:
+            return (w, h), False
+        if height_mm <= w and width_mm <= h:
+            return (w, h), True
+    largest = wanted or max(HOOPS.values(), key=lambda s: s[0] * s[1])
+    raise InputError(
+        f"the design is {width_mm:.0f}×{height_mm:.0f} mm, larger than the {largest[0]}×{largest[1]} mm hoop "
+        f"{'chosen' if wanted else 'of any usual home machine'}; choose a larger hoop (--hoop, e.g. 200x300), a "
+        "smaller stitch (--cell-mm), or make the pattern smaller.",
+        gui=f"The design is {width_mm:.0f}×{height_mm:.0f} mm and does not fit the {largest[0]}×{largest[1]} mm "
+            "hoop. Choose a larger hoop or a smaller stitch size here, or make the pattern smaller.")
+
+
+def _set_pes_hoop(data: bytes, hoop: tuple[int, int]) -> bytes:
+    """Write the hoop into a version 6 PES header (pystitch always writes 100×100 there). The header is:
+    signature (8), PEC offset (4), hoop flag (2), "02" (2), five length-prefixed strings, two flags (2 + 2),
+    then the hoop width and height in mm (2 + 2, little-endian)."""
+    if not data.startswith(b"#PES0060"):
+        return data
+    at = 8 + 4 + 2 + 2
+    for _ in range(5):
+        at += 1 + data[at]
+    at += 4
+    return data[:at] + int(hoop[0]).to_bytes(2, "little") + int(hoop[1]).to_bytes(2, "little") + data[at + 4:]
+
+
 def _write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter, writer_name: str,
            settings: dict[str, Any]) -> list[Path]:
     import pystitch
 
+    cell = float(options["cell_mm"])
+    hoop, turn = fit_hoop(pattern.width * cell, pattern.height * cell, options["hoop"])
+    if turn:  # sewn turned a quarter: it fits the hoop only that way round
+        pattern = Pattern(np.ascontiguousarray(np.rot90(pattern.grid, -1)), pattern.palette, pattern.metadata)
     emb = build_embroidery(pattern, options, reporter)
     reporter.report("writing stitches", 0, 1)
     ties = pystitch.CONTINGENCY_TIE_ON_THREE_SMALL, pystitch.CONTINGENCY_TIE_OFF_THREE_SMALL
@@ -210,12 +266,15 @@ def _write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repo
     settings = {**settings, "tie_on": ties[0], "tie_off": ties[1]}
     buf = io.BytesIO()
     pystitch.EmbPattern.write_embroidery(getattr(pystitch, writer_name), emb, buf, settings)
-    return [write_bytes(path, buf.getvalue())]
+    return [write_bytes(path, _set_pes_hoop(buf.getvalue(), hoop))]
 
 
 def write_pes(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
-    # Version 6 stores each thread's own colour, name and code; version 1 only indexes Brother's 64 colours.
-    return _write(pattern, path, options, reporter, "PesWriter", {"version": 6})
+    # Version 1 (the default) is read by every Brother and Baby Lock machine and by all software, and is what
+    # Ink/Stitch writes; its threads are indexes into Brother's 64-colour chart (the nearest is chosen), which
+    # is all a machine shows anyway. Version 6 keeps each thread's own colour, name and code and the hoop, for
+    # PE-Design and newer machines, but older machines read only up to version 4 or 1.
+    return _write(pattern, path, options, reporter, "PesWriter", {"version": int(options["pes_version"])})
 
 
 def write_dst(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
@@ -228,11 +287,17 @@ _OPTIONS = [
     ExportOption("trim_mm", float, 3.0, "trim the thread before a jump longer than this many millimetres",
                  min=0.5, max=100.0),
     ExportOption("ties", bool, True, "lock each thread with three tiny stitches where it starts and ends"),
+    ExportOption("hoop", str, "auto", "the machine's hoop: 100x100, 130x180, 160x260, 200x200, 200x300, 360x200 "
+                 "or your own WxH in mm; auto takes the smallest that fits. The design is turned when that makes "
+                 "it fit, and refused when it fits none"),
 ]
+_PES_VERSION = ExportOption("pes_version", int, 1, "PES version: 1 (default) opens on every Brother/Baby Lock "
+                            "machine; 6 keeps the exact thread colours and names (PE-Design, newer machines)",
+                            choices=(1, 6))
 
 FORMATS = [
     ExportFormat("pes", ".pes", "Brother/Babylock machine embroidery (cross-stitch fill, thread colours)",
-                 ["stitch"], _OPTIONS, write_pes),
+                 ["stitch"], [*_OPTIONS, _PES_VERSION], write_pes),
     ExportFormat("dst", ".dst", "Tajima DST machine embroidery (cross-stitch fill; colour changes only)",
                  ["stitch"], _OPTIONS, write_dst),
 ]
