@@ -189,3 +189,26 @@ def test_the_design_is_fitted_to_a_hoop_turned_or_refused(tmp_path):
     with pytest.raises(InputError, match="larger than the 100×100 mm hoop"):
         export(pattern, "dst", tmp_path / "x.dst", {"hoop": "100x100"})
     assert not (tmp_path / "x.dst").exists()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_no_zero_length_stitches_and_locks_that_move(tmp_path, ties):
+    pattern = _pattern(seed=11, h=20, w=24)
+    for fmt in ("dst", "pes"):
+        emb = _read(export(pattern, fmt, tmp_path / f"z.{fmt}", {"ties": ties})[0], fmt)
+        zero = jumps = 0
+        prev = prev_cmd = None
+        lengths = []
+        for x, y, cmd in emb.stitches:
+            cmd &= pystitch.COMMAND_MASK
+            if cmd == pystitch.STITCH and prev is not None:
+                d = math.dist(prev, (x, y))
+                if d == 0 and prev_cmd == pystitch.STITCH:
+                    zero += 1
+                elif d == 0:
+                    jumps += fmt == "pes"  # PEC's needle-down mark after a jump (its own encoding)
+                if d:
+                    lengths.append(d)
+            prev, prev_cmd = (x, y), cmd
+        assert zero == 0, fmt  # never two needle drops on one spot
+        assert min(lengths) >= 4  # the shortest stitch is a lock of about 0.5 mm (0.4 mm after rounding)

@@ -147,14 +147,27 @@ def plan_stitches(pattern: Pattern, cell_mm: float, reporter: Reporter | None = 
 # ------------------------------------------------------------------------------------------------ writing
 
 
+LOCK_MM = 0.5
+"""Length of a lock (tie-on, tie-off) stitch: short enough to hide in a cross, long enough to hold."""
+
+
+def _toward(a: np.ndarray, b: np.ndarray, mm: float) -> np.ndarray:
+    """The point ``mm`` from ``a`` towards ``b`` (at most halfway; ``a`` itself when they coincide)."""
+    d = np.asarray(b, float) - np.asarray(a, float)
+    length = float(np.hypot(*d))
+    return np.asarray(a, float) if length == 0 else np.asarray(a, float) + d / length * min(mm, length / 2)
+
+
 def _ascii(text: str, limit: int) -> str:
     """DST headers hold a few ASCII characters; keep what fits."""
     clean = "".join(ch if 32 <= ord(ch) < 127 else "_" for ch in text)
     return clean[:limit] or "PixlCraft"
 
 
-def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Reporter | None = None):
-    """A pystitch ``EmbPattern`` of the design (coordinates in 0.1 mm, centred on the origin)."""
+def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Reporter | None = None,
+                     pec_jumps: bool = False):
+    """A pystitch ``EmbPattern`` of the design (coordinates in 0.1 mm, centred on the origin). ``pec_jumps``
+    for PES, whose PEC stitch block drops the needle at the end of every jump."""
     try:
         import pystitch
     except ImportError:
@@ -162,6 +175,7 @@ def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Report
 
     cell_mm = float(options["cell_mm"])
     trim_mm = float(options["trim_mm"])
+    ties = bool(options.get("ties", True))
     blocks = plan_stitches(pattern, cell_mm, reporter)
     if not blocks:
         raise InputError("the pattern has no filled cells, so there is nothing to embroider.")
@@ -188,9 +202,26 @@ def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Report
             start = path[0]
             if last is not None and math.dist(last, start) > trim_mm:
                 emb.trim()
-            emb.add_stitch_absolute(pystitch.JUMP, *units(start))
-            for p in path:
-                emb.add_stitch_absolute(pystitch.STITCH, *units(p))
+            # Jump to a point a lock's length inside the first stitch, and sew back to the start: the needle's
+            # first stitch moves (a jump and then a stitch on the same spot would be a zero-length stitch).
+            inside = _toward(path[0], path[1] if len(path) > 1 else path[0], LOCK_MM)
+            if pec_jumps:  # PEC marks the needle going down after a jump by a stitch on the jump's own spot
+                emb.add_stitch_absolute(pystitch.JUMP, *units(path[0]))
+                emb.add_stitch_absolute(pystitch.STITCH, *units(path[0]))
+                sewn = [inside, path[0]] if ties else []
+            else:
+                emb.add_stitch_absolute(pystitch.JUMP, *units(inside))
+                sewn = [path[0], inside, path[0]] if ties else [path[0]]  # tie-on: small stitches that move
+            sewn += list(path[1:])
+            if ties and len(path) > 1:  # tie-off: back and forth along the last stitch
+                end_lock = _toward(path[-1], path[-2], LOCK_MM)
+                sewn += [end_lock, path[-1], end_lock]
+            previous = None
+            for p in sewn:
+                u = units(p)
+                if u != previous:  # never two needle drops on one spot
+                    emb.add_stitch_absolute(pystitch.STITCH, *u)
+                previous = u
             last = path[-1]
         if reporter is not None:
             reporter.check()
@@ -258,12 +289,11 @@ def _write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repo
     hoop, turn = fit_hoop(pattern.width * cell, pattern.height * cell, options["hoop"])
     if turn:  # sewn turned a quarter: it fits the hoop only that way round
         pattern = Pattern(np.ascontiguousarray(np.rot90(pattern.grid, -1)), pattern.palette, pattern.metadata)
-    emb = build_embroidery(pattern, options, reporter)
+    emb = build_embroidery(pattern, options, reporter, pec_jumps=writer_name == "PesWriter")
     reporter.report("writing stitches", 0, 1)
-    ties = pystitch.CONTINGENCY_TIE_ON_THREE_SMALL, pystitch.CONTINGENCY_TIE_OFF_THREE_SMALL
-    if not options["ties"]:
-        ties = pystitch.CONTINGENCY_TIE_ON_NONE, pystitch.CONTINGENCY_TIE_OFF_NONE
-    settings = {**settings, "tie_on": ties[0], "tie_off": ties[1]}
+    # the locks are sewn by build_embroidery itself (pystitch's would anchor on the needle's own spot)
+    settings = {**settings, "tie_on": pystitch.CONTINGENCY_TIE_ON_NONE,
+                "tie_off": pystitch.CONTINGENCY_TIE_OFF_NONE}
     buf = io.BytesIO()
     pystitch.EmbPattern.write_embroidery(getattr(pystitch, writer_name), emb, buf, settings)
     return [write_bytes(path, _set_pes_hoop(buf.getvalue(), hoop))]
