@@ -145,8 +145,8 @@ def test_a_solid_area_is_sewn_without_jumps(tmp_path):
     # one jump from the origin to the first corner, then stitches only
     assert emb.count_stitch_commands(pystitch.JUMP) <= 1
     assert emb.count_stitch_commands(pystitch.TRIM) == 0
-    # 2 diagonals per cell and one turn per row, plus the needle-down at the start
-    assert emb.count_stitch_commands(pystitch.STITCH) == 2 * 30 + 6 + 1
+    # per row of 5: 10 diagonals, 4 + 4 steps along shared edges and one turn at the end; plus the needle-down
+    assert emb.count_stitch_commands(pystitch.STITCH) == 6 * (10 + 8 + 1) + 1
 
 
 def test_empty_pattern_is_refused(tmp_path):
@@ -212,3 +212,21 @@ def test_no_zero_length_stitches_and_locks_that_move(tmp_path, ties):
             prev, prev_cmd = (x, y), cmd
         assert zero == 0, fmt  # never two needle drops on one spot
         assert min(lengths) >= 4  # the shortest stitch is a lock of about 0.5 mm (0.4 mm after rounding)
+
+
+@pytest.mark.parametrize("fmt", ["pes", "dst"])
+def test_every_cross_has_its_top_leg_the_same_way(tmp_path, fmt):
+    pattern = _pattern(seed=4, h=9, w=14)
+    cell = 2.5
+    emb = _read(export(pattern, fmt, tmp_path / f"t.{fmt}", {"cell_mm": cell, "ties": False})[0], fmt)
+    unit = cell * 10
+    ox, oy = pattern.width * unit / 2, pattern.height * unit / 2
+    last_leg: dict[tuple[int, int], str] = {}  # cell → the diagonal sewn last (the one on top)
+    for block in _blocks(emb):
+        for a, b in block:
+            (xa, ya), (xb, yb) = ((round((p[0] + ox) / unit), round((p[1] + oy) / unit)) for p in (a, b))
+            if abs(xa - xb) == 1 and abs(ya - yb) == 1:
+                cell_at = (min(ya, yb), min(xa, xb))
+                last_leg[cell_at] = "\\" if (xb - xa) * (yb - ya) > 0 else "/"
+    assert len(last_leg) == int(np.count_nonzero(pattern.grid != EMPTY))
+    assert set(last_leg.values()) == {"/"}  # the top leg is "/" in every cell

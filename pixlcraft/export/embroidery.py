@@ -2,11 +2,11 @@
 DST for Tajima and almost every other machine).
 
 Each cell becomes an X of two diagonal stitches, ``cell_mm`` wide. Sewing cell by cell would leave a visible
-travel stitch inside every cell, so the plan works a row of same-colour cells the way hand stitchers do: a
-zig-zag along the row lays one diagonal in every cell, one short stitch down the row's end turns the needle,
-and a zig-zag back lays the other diagonals. That leaves one travel stitch per row, on the outer edge of the
-row, and the return ends at the row's bottom-left corner, which is the top-left corner of the next row — so
-a solid area is sewn in one piece without a single jump.
+travel stitch inside every cell, so the plan works a row of same-colour cells the way hand stitchers do (the
+Danish method): one pass along the row lays the under leg in every cell, stepping along the cells' shared
+edges (hidden under the crosses), and a pass back lays the top legs, all the same way. The return ends at the
+row's bottom-left corner, which is the top-left corner of the next row — so a solid area is sewn in one piece
+without a single jump.
 
 A colour is sewn one connected area at a time (nearest area next), so the needle jumps only between areas;
 jumps longer than ``trim_mm`` are trimmed (a long loose thread would catch the presser foot or show). Colours
@@ -66,13 +66,19 @@ def _row_runs(row: np.ndarray) -> list[tuple[int, int]]:
 def _zigzag(a: int, b: int, r: int, forward: bool) -> list[tuple[int, int]]:
     """Corner points (x, y) in cell units of one pass over cells ``a..b-1`` of row ``r``.
 
-    The forward pass starts at the top-left corner and alternates top/bottom; the return pass uses the
-    opposite corners, so the two passes together cross every cell with both diagonals.
+    The forward pass lays the under leg "\\" in every cell, left to right, stepping up the shared edge between
+    cells; the return pass lays the top leg "/" right to left the same way. So every cross has its top leg the
+    same way, as a hand stitcher's do (crosses whose top legs alternate catch the light differently), and the
+    return pass ends at the row's bottom-left corner, where the next row starts.
     """
-    ks = range(0, b - a + 1) if forward else range(b - a, -1, -1)
+    points: list[tuple[int, int]] = []
     if forward:
-        return [(a + k, r + (k % 2)) for k in ks]
-    return [(a + k, r + 1 - (k % 2)) for k in ks]
+        for c in range(a, b):
+            points += [(c, r), (c + 1, r + 1)]  # top-left → bottom-right
+    else:
+        for c in range(b - 1, a - 1, -1):
+            points += [(c + 1, r), (c, r + 1)]  # top-right → bottom-left
+    return points
 
 
 def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int, int]]]:
