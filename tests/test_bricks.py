@@ -221,8 +221,11 @@ def test_rebrickable_part_list_uses_rebrickable_ids(tmp_path):
     from pixlcraft.palette import load_builtin
 
     lego = load_builtin("lego")
+    from pixlcraft.export.bricks import element_colours
+
     differ = [e for e in lego if e.rebrickable_id is not None and e.ldraw_code is not None
-              and e.rebrickable_id != e.ldraw_code and not e.transparent]
+              and e.rebrickable_id != e.ldraw_code and not e.transparent
+              and e.name in element_colours()["round-tile"]]
     assert differ  # Coral, Medium Tan … (palettes/SOURCES.md)
     picks = [lego.find("Black"), lego.find(differ[0].name), lego.find(differ[1].name)]
     grid = np.zeros((20, 20), np.int16)
@@ -250,3 +253,31 @@ def test_bricklink_wanted_list_condition_remarks_and_list(tmp_path):
     assert items[0].findtext("REMARKS") == "Rose <mosaic> & more"
     plain = ET.parse(export(pattern, "bricklink-xml", tmp_path / "p.xml", {})[0]).getroot().findall("ITEM")
     assert all(i.find("CONDITION") is None and i.find("REMARKS") is None for i in plain)
+
+
+def test_colours_an_element_is_not_made_in_are_refused_or_left_out(tmp_path, capsys):
+    from pixlcraft.cli import main
+    from pixlcraft.export.bricks import element_colours
+    from pixlcraft.palette import load_builtin
+
+    made = element_colours()
+    assert "Sand Green" in made["plate"] and "Sand Green" not in made["round-tile"]  # Rebrickable elements.csv
+    assert "Coral" not in made["round-plate"] and "Trans-Black" not in made["tile"]
+    lego = load_builtin("lego")
+    grid = np.zeros((16, 16), np.int16)
+    grid[4:12, 4:12] = 1
+    pattern = Pattern(grid, lego.subset([lego.find("White"), lego.find("Sand Green")]))
+    export(pattern, "bricklink-xml", tmp_path / "ok.xml", {"element": "plate"})
+    with pytest.raises(InputError, match="Sand Green") as err:
+        export(pattern, "bricklink-xml", tmp_path / "no.xml", {"element": "round-tile"})
+    assert "plate" in str(err.value) and not (tmp_path / "no.xml").exists()
+    photo = tmp_path / "green.png"
+    from PIL import Image
+
+    Image.fromarray(np.full((32, 32, 3), (160, 188, 172), np.uint8)).save(photo)  # a sand-green-ish photo
+    assert main(["convert", str(photo), "--palette", "lego", "--width", "8", "--element", "round-tile",
+                 "-o", str(tmp_path / "g.pixl")]) == 0
+    from pixlcraft.pattern import load_pixl
+
+    used = {e.name for e in (lambda p: [p.palette[i] for i in p.used_indices()])(load_pixl(tmp_path / "g.pixl"))}
+    assert used and all(name in made["round-tile"] for name in used)

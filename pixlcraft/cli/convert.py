@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name in ("brightness", "contrast", "saturation"):
         p.add_argument(f"--{name}", type=int, default=0, metavar="-100..100",
                        help=f"{name} adjustment before matching colours (default 0: none)")
+    p.add_argument("--element", choices=("plate", "round-plate", "tile", "round-tile"),
+                   help="LEGO: use only the colours made as this 1×1 element (the one you will order)")
     p.add_argument("--empty-background", action="store_true",
                    help="leave the background unstitched: cells of the border's main colour that touch the border "
                         "stay empty (logos and sprites)")
@@ -72,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.input).suffix.lower() in PATTERN_SUFFIXES:
         return _resave(args)
     palette = load_palette(args)
+    if args.element:
+        from ..export.bricks import element_colours, known_colours
+
+        made, known = element_colours()[args.element], known_colours()
+        keep = [i for i, e in enumerate(palette) if e.name not in known or e.name in made]
+        if not keep:
+            raise InputError(f"none of this palette's colours is made as a {args.element}.")
+        palette = palette.subset(keep)
     options = ConvertOptions(
         width=args.width,
         height=args.height,

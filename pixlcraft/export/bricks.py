@@ -25,6 +25,7 @@ import io
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,44 @@ def check_lego(pattern: Pattern, fmt: str, need: tuple[str, ...]) -> None:
                              f"(column {n}) or use --palette lego.")
 
 
+_ELEMENT_COLUMN = {"plate": "plate", "round-plate": "round_plate", "tile": "tile", "round-tile": "round_tile"}
+
+
+@cache
+def element_colours() -> dict[str, frozenset[str]]:
+    """Element key → the LEGO colour names it is made in (``palettes/lego_elements.csv``, from Rebrickable)."""
+    from ..runtime import resource
+
+    rows = list(csv.DictReader(io.StringIO(resource("pixlcraft._palettes", "lego_elements.csv")
+                                           .read_text(encoding="utf-8"))))
+    return {key: frozenset(r["name"] for r in rows if r[column] == "true") for key, column in _ELEMENT_COLUMN.items()}
+
+
+def known_colours() -> frozenset[str]:
+    return frozenset().union(*element_colours().values())
+
+
+def not_made(pattern: Pattern, element: str) -> list[PaletteEntry]:
+    """The pattern's colours that LEGO does not make as ``element`` (colours the table does not know pass)."""
+    made, known = element_colours()[element], known_colours()
+    used = [pattern.palette[int(i)] for i in pattern.used_indices()]
+    return [e for e in used if e.name in known and e.name not in made]
+
+
+def check_element(pattern: Pattern, element: str) -> None:
+    missing = not_made(pattern, element)
+    if missing:
+        part = ELEMENTS[element]
+        names = ", ".join(e.name for e in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        others = [k for k in ELEMENTS if k != element and not not_made(pattern, k)]
+        instead = f"choose another element ({', '.join(others)}), or " if others else ""
+        raise InputError(
+            f"LEGO does not make the {part.name} ({part.bricklink}) in {names}; {instead}make the pattern again "
+            f"with convert --element {element}, which leaves those colours out.",
+            gui=f"LEGO does not make the {part.name} in {names}. Choose another element here, or make the "
+                "pattern with plates.")
+
+
 def base_colour(pattern: Pattern, name: str) -> PaletteEntry:
     """The base's colour, looked up in the pattern's palette and then in the built-in LEGO palette."""
     i = pattern.palette.find(name)
@@ -157,6 +196,7 @@ def bases_for(pattern: Pattern, base: str) -> list[Board]:
 
 def parts_list(pattern: Pattern, options: dict[str, Any]) -> list[PartLine]:
     """Elements by colour (most used first), then the base parts."""
+    check_element(pattern, options["element"])
     element = ELEMENTS[options["element"]]
     counts = pattern.counts()
     lines = []
@@ -295,6 +335,7 @@ def write_csv(pattern: Pattern, path: Path, options: dict[str, Any], reporter: R
 
 def write_ldraw(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
     check_lego(pattern, "an LDraw model", ("ldraw_code",))
+    check_element(pattern, options["element"])
     if options["base"] != "none" and base_colour(pattern, options["base_color"]).ldraw_code is None:
         raise InputError(f"the base colour '{options['base_color']}' has no LDraw colour code; choose another.")
     return [write_text(path, ldraw_model(pattern, options, path.name, reporter))]
