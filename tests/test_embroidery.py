@@ -149,6 +149,22 @@ def test_a_solid_area_is_sewn_without_jumps(tmp_path):
     assert emb.count_stitch_commands(pystitch.STITCH) == 6 * (10 + 8 + 1) + 1
 
 
+def test_an_irregular_area_is_sewn_in_one_piece(tmp_path):
+    """A ring and a comb (rows with several runs, rows that start further left or right) are each one area:
+    the needle walks along their cells' edges between passes instead of jumping."""
+    grid = np.full((9, 12), EMPTY, np.int16)
+    grid[0:5, 0:5] = 0
+    grid[1:4, 1:4] = EMPTY  # ring
+    grid[0, 6:12] = 0
+    grid[1:8, 6:12:2] = 0  # comb hanging from a bar; not touching the ring
+    pattern = Pattern(grid, load_builtin("dmc").subset([3]))
+    emb = _read(export(pattern, "dst", tmp_path / "r.dst", {"ties": False, "trim_mm": 3.0})[0], "dst")
+    assert emb.count_stitch_commands(pystitch.TRIM) == 1  # between the ring and the comb, two cells apart
+    jumps = [i for i, (_, _, c) in enumerate(emb.stitches) if c & pystitch.COMMAND_MASK == pystitch.JUMP]
+    runs_of_jumps = sum(1 for n, i in enumerate(jumps) if n == 0 or jumps[n - 1] != i - 1)
+    assert runs_of_jumps == 2  # to the first area, then to the second
+
+
 def test_empty_pattern_is_refused(tmp_path):
     pattern = Pattern(np.full((3, 3), EMPTY, np.int16), load_builtin("dmc").subset([0]))
     with pytest.raises(InputError, match="nothing to embroider"):

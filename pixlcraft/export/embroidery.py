@@ -5,8 +5,9 @@ Each cell becomes an X of two diagonal stitches, ``cell_mm`` wide. Sewing cell b
 travel stitch inside every cell, so the plan works a row of same-colour cells the way hand stitchers do (the
 Danish method): one pass along the row lays the under leg in every cell, stepping along the cells' shared
 edges (hidden under the crosses), and a pass back lays the top legs, all the same way. The return ends at the
-row's bottom-left corner, which is the top-left corner of the next row — so a solid area is sewn in one piece
-without a single jump.
+row's bottom-left corner, which is the top-left corner of the next row. Where a pass ends away from the next
+one's start (a ring, a comb, a ragged edge), the needle walks there along the area's own cell edges, so every
+connected area is sewn in one piece without a jump.
 
 A colour is sewn one connected area at a time (nearest area next), so the needle jumps only between areas;
 jumps longer than ``trim_mm`` are trimmed (a long loose thread would catch the presser foot or show). Colours
@@ -82,23 +83,75 @@ def _zigzag(a: int, b: int, r: int, forward: bool) -> list[tuple[int, int]]:
 
 
 def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int, int]]]:
-    """Paths (cell-corner points) covering one connected area given as a mask with its top-left at (y0, x0)."""
-    paths: list[list[tuple[int, int]]] = []
-    for dy in range(mask.shape[0]):
-        runs = [(a + x0, b + x0) for a, b in _row_runs(mask[dy])]
-        if not runs:
+    """One path (cell-corner points) covering one connected area given as a mask with its top-left at (y0, x0).
+
+    Each run of cells in a row is sewn as a there-and-back pass (ending at its bottom-left corner, which is the
+    top-left corner of the row below), runs in nearest-first order; where one pass ends away from the next
+    one's start, the needle walks there along edges of this area's cells instead of jumping (a jump needs a
+    trim or leaves a loose thread)."""
+    runs = [(y0 + dy, a + x0, b + x0) for dy in range(mask.shape[0]) for a, b in _row_runs(mask[dy])]
+    starts = np.array([(a, r) for r, a, _ in runs], float)
+    left = np.ones(len(runs), bool)
+    joined: list[tuple[int, int]] = []
+    i = 0
+    for _ in range(len(runs)):
+        left[i] = False
+        r, a, b = runs[i]
+        loop = _zigzag(a, b, r, True) + _zigzag(a, b, r, False)
+        if joined and joined[-1] != loop[0]:
+            joined.extend(_travel(mask, y0, x0, joined[-1], loop[0])[1:-1])
+        joined.extend(loop)
+        if not left.any():
+            break
+        here = joined[-1]
+        d = np.abs(starts[:, 0] - here[0]) + np.abs(starts[:, 1] - here[1])
+        d[~left] = np.inf
+        i = int(np.argmin(d))
+    return [joined]
+
+
+TRAVEL_COST = {2: 1, 1: 3}
+"""Cost of walking along a cell edge by how many of the two cells beside it belong to the area: an edge between
+two cells of the area is hidden under both crosses; one on the area's rim shows a little, so it costs more."""
+
+
+def _travel(mask: np.ndarray, y0: int, x0: int, start: tuple[int, int], goal: tuple[int, int]
+            ) -> list[tuple[int, int]]:
+    """The cheapest walk (corner points, ``start`` and ``goal`` included) from ``start`` to ``goal`` along
+    edges of the area's cells (a connected area always has one)."""
+    import heapq
+
+    h, w = mask.shape
+
+    def inside(r: int, c: int) -> int:
+        return int(0 <= r < h and 0 <= c < w and bool(mask[r, c]))
+
+    sx, sy = start[0] - x0, start[1] - y0
+    gx, gy = goal[0] - x0, goal[1] - y0
+    best = {(sx, sy): 0}
+    came: dict[tuple[int, int], tuple[int, int]] = {}
+    heap = [(0, sx, sy)]
+    while heap:
+        d, x, y = heapq.heappop(heap)
+        if (x, y) == (gx, gy):
+            break
+        if d > best[(x, y)]:
             continue
-        r = y0 + dy
-        row_paths = [_zigzag(a, b, r, True) for a, b in runs[:-1]]
-        a, b = runs[-1]
-        row_paths.append(_zigzag(a, b, r, True) + _zigzag(a, b, r, False))
-        row_paths += [_zigzag(a, b, r, False) for a, b in reversed(runs[:-1])]
-        for p in row_paths:
-            if paths and paths[-1][-1] == p[0]:
-                paths[-1].extend(p[1:])  # the previous row ended where this one starts: no jump
-            else:
-                paths.append(p)
-    return paths
+        for nx, ny, sides in ((x + 1, y, inside(y - 1, x) + inside(y, x)),
+                              (x - 1, y, inside(y - 1, x - 1) + inside(y, x - 1)),
+                              (x, y + 1, inside(y, x - 1) + inside(y, x)),
+                              (x, y - 1, inside(y - 1, x - 1) + inside(y - 1, x))):
+            if not sides:
+                continue
+            nd = d + TRAVEL_COST[sides]
+            if nd < best.get((nx, ny), 1 << 30):
+                best[(nx, ny)] = nd
+                came[(nx, ny)] = (x, y)
+                heapq.heappush(heap, (nd, nx, ny))
+    walk = [(gx, gy)]
+    while walk[-1] != (sx, sy):
+        walk.append(came[walk[-1]])
+    return [(x + x0, y + y0) for x, y in reversed(walk)]
 
 
 def _order_components(starts: np.ndarray, ends: np.ndarray) -> list[int]:
