@@ -295,6 +295,32 @@ def test_fonts_are_embedded(charts) -> None:
             assert desc is not None and "/FontFile2" in desc.get_object(), f"{name} is not embedded"
 
 
+def test_each_symbol_has_one_font_and_code_in_the_whole_document(charts) -> None:
+    """Chart trackers that import a PDF match the key's symbols with the chart's by glyph. With subset fonts
+    that works when a symbol is the same glyph of the same embedded font object, at the same code, on every
+    page (key and chart alike) and its ToUnicode entry names the character; then whole fonts are not needed."""
+    pattern, colour, _ = charts
+    reader = PdfReader(colour)
+    uses: dict[str, set[tuple[int, int]]] = {}
+    for page in reader.pages:
+        fonts = page["/Resources"]["/Font"]
+        maps = {name: (fonts.raw_get(name).idnum, _tounicode(fonts[name].get_object())) for name in fonts}
+        font = None
+        for operands, op in ContentStream(page.get_contents(), reader).operations:
+            if op == b"Tf":
+                font = operands[0]
+            elif op == b"Tj" and font in maps:
+                s = operands[0]
+                ref, cmap = maps[font]
+                for code in s.original_bytes if hasattr(s, "original_bytes") else bytes(s):
+                    ch = cmap.get(code)
+                    if ch in SYMBOLS:
+                        uses.setdefault(ch, set()).add((ref, code))
+    key = {sym for sym, *_ in key_lines(reader)}
+    assert key and key <= set(uses)
+    assert all(len(uses[ch]) == 1 for ch in key), {ch: uses[ch] for ch in key if len(uses[ch]) > 1}
+
+
 def test_too_many_colours_is_a_clear_error(tmp_path: Path) -> None:
     dmc = load_builtin("dmc")
     n = MAX_SYMBOLS + 1
