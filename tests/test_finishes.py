@@ -66,7 +66,7 @@ def test_owned_colours_and_the_flag_override_the_default(tmp_path: Path) -> None
 
 
 def test_finishes_survive_palette_files_and_pixl(tmp_path: Path) -> None:
-    from pixlcraft.palette_files import load_palette_file, save_palette_file
+    from pixlcraft.palette.files import load_palette_file, save_palette_file
 
     hama = load_builtin("hama")
     save_palette_file(hama, tmp_path / "mine.csv")

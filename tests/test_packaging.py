@@ -80,8 +80,14 @@ def test_desktop_entry_and_mime_types(tmp_path) -> None:
 def test_the_core_model_never_imports_a_file_format_or_an_exporter() -> None:
     import re
 
-    for module in ("pattern.py", "palette.py", "material.py", "edit.py", "symbols.py", "convert.py"):
+    for module in ("pattern.py", "palette/model.py", "palette/files.py", "palette/catalog.py", "material.py",
+                   "edit.py", "symbols.py", "convert.py"):
         text = (ROOT / "pixlcraft" / module).read_text(encoding="utf-8")
-        assert not re.search(r"from \.(export|formats)\b|import pixlcraft\.(export|formats)", text), module
-    palette_files = (ROOT / "pixlcraft" / "palette_files.py").read_text(encoding="utf-8")
-    assert not re.search(r"from \.palette import[^\n]*\b_[a-z]", palette_files)  # only public names
+        assert not re.search(r"from \.+(export|formats)\b|import pixlcraft\.(export|formats)", text), module
+    # the palette package is layered model ← files ← catalog, each using only public names of the one below
+    layers = {"model": (), "files": ("model",), "catalog": ("model", "files")}
+    for name, below in layers.items():
+        text = (ROOT / "pixlcraft" / "palette" / f"{name}.py").read_text(encoding="utf-8")
+        imported = set(re.findall(r"^\s*from \.(\w+) import", text, re.M))
+        assert imported <= set(below), (name, imported)
+        assert not re.search(r"^\s*from \.\w+ import[^\n]*\b_[a-z]", text, re.M), name

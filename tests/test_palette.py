@@ -560,7 +560,7 @@ def test_installed_package_data_is_preferred_over_the_repo_folder(tmp_path, monk
     import sys
 
     import pixlcraft
-    from pixlcraft import palette as palette_module
+    from pixlcraft.palette import catalog as palette_module
 
     pkg = tmp_path / "_palettes"
     pkg.mkdir()

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, PaletteError
-from .fileio import atomic_write
-from .material import GENERIC, MATERIALS, Material
-from .palette import HEX6, ID_COLUMNS, MAX_FILE_BYTES, Palette, PaletteEntry, hex_to_rgb
+from ..errors import InputError, PaletteError
+from ..fileio import atomic_write
+from ..material import GENERIC, MATERIALS, Material
+from .model import HEX6, ID_COLUMNS, MAX_FILE_BYTES, Palette, PaletteEntry, hex_to_rgb
 
 
 def load_palette_file(
