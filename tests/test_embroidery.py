@@ -83,16 +83,16 @@ def test_every_cell_is_an_x_in_its_own_colour_block(tmp_path, fmt):
             want.add(frozenset(((c + 1, r), (c, r + 1))))
         diagonals = {s for s in sewn if len({p[0] for p in s}) == 2 and len({p[1] for p in s}) == 2}
         assert diagonals == want, f"colour {idx}: crosses differ from the pattern"
-        # the only other stitches are short travels along an edge of a cell of this same colour
+        # the only other stitches are short walks along cell edges that crosses cover: an edge of a cell of this
+        # colour, or an edge between cells of colours sewn later
+        later = set(order[order.index(idx) + 1 :])
         for s in sewn - diagonals:
             (x0, y0), (x1, y1) = sorted(s)
             assert abs(x1 - x0) + abs(y1 - y0) == 1
-            if x0 == x1:  # vertical edge: a cell of this colour on its left or right
-                sides = [(y0, x0 - 1), (y0, x0)]
-            else:
-                sides = [(y0 - 1, x0), (y0, x0)]
-            assert any(0 <= r < pattern.height and 0 <= c < pattern.width and pattern.grid[r, c] == idx
-                       for r, c in sides)
+            sides = [(y0, x0 - 1), (y0, x0)] if x0 == x1 else [(y0 - 1, x0), (y0, x0)]
+            colours = [int(pattern.grid[r, c]) if 0 <= r < pattern.height and 0 <= c < pattern.width else None
+                       for r, c in sides]
+            assert idx in colours or all(c in later for c in colours), (idx, s, colours)
 
 
 def test_pes_threads_are_the_palette_colours_in_sewing_order(tmp_path):
@@ -163,6 +163,25 @@ def test_an_irregular_area_is_sewn_in_one_piece(tmp_path):
     jumps = [i for i, (_, _, c) in enumerate(emb.stitches) if c & pystitch.COMMAND_MASK == pystitch.JUMP]
     runs_of_jumps = sum(1 for n, i in enumerate(jumps) if n == 0 or jumps[n - 1] != i - 1)
     assert runs_of_jumps == 2  # to the first area, then to the second
+
+
+def test_areas_apart_are_joined_by_a_walk_under_a_colour_sewn_later(tmp_path):
+    grid = np.zeros((6, 9), np.int16)  # colour 0 (most cells, sewn first) left and right ...
+    grid[:, 4] = 1  # ... of a column of colour 1, sewn after it
+    grid[2, 0:3] = EMPTY  # bare fabric elsewhere: walks never cross it
+    pattern = Pattern(grid, load_builtin("dmc").subset([3, 40]))
+    emb = _read(export(pattern, "dst", tmp_path / "w.dst", {"ties": False, "trim_mm": 1.0})[0], "dst")
+    assert emb.count_stitch_commands(pystitch.TRIM) == 0
+    first_block = _blocks(emb)[0]
+    unit = 25.0
+    under = 0
+    for a, b in first_block:
+        (xa, ya), (xb, yb) = ((round((p[0] + 4.5 * unit) / unit), round((p[1] + 3 * unit) / unit)) for p in (a, b))
+        under += xa == xb == 4 or xa == xb == 5 or (ya == yb and {xa, xb} == {4, 5})
+    assert under > 0  # the walk runs along the edges of the later colour's column
+    jumps = [i for i, (_, _, c) in enumerate(emb.stitches) if c & pystitch.COMMAND_MASK == pystitch.JUMP]
+    runs_of_jumps = sum(1 for n, i in enumerate(jumps) if n == 0 or jumps[n - 1] != i - 1)
+    assert runs_of_jumps == 2  # to the start of colour 0, and to the start of colour 1; none in between
 
 
 def test_empty_pattern_is_refused(tmp_path):

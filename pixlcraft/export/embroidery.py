@@ -9,7 +9,8 @@ row's bottom-left corner, which is the top-left corner of the next row. Where a 
 one's start (a ring, a comb, a ragged edge), the needle walks there along the area's own cell edges, so every
 connected area is sewn in one piece without a jump.
 
-A colour is sewn one connected area at a time (nearest area next), so the needle jumps only between areas;
+A colour is sewn one connected area at a time (nearest area next). From one area to the next the needle walks
+under cells of colours still to come when that is short (their crosses will hide it), and jumps otherwise;
 jumps longer than ``trim_mm`` are trimmed (a long loose thread would catch the presser foot or show). Colours
 are sewn largest area first: big fills first stabilise the fabric before the small details. The stitch data
 itself is written by pystitch, the Ink/Stitch project's maintained fork of pyembroidery.
@@ -38,6 +39,9 @@ UNITS_PER_MM = 10
 MAX_COMPONENTS_GREEDY = 4000
 """Above this many separate areas of one colour, areas are sewn in reading order instead of nearest-first
 (nearest-first is quadratic; a confetti pattern with that many areas is not worth optimising)."""
+MAX_WALK_CELLS = 12
+"""Longest walk (in cell edges) from one area to the next under colours still to come; further than that a
+jump (and trim) is quicker to sew and safer than a long hidden running stitch."""
 
 
 @dataclass
@@ -99,7 +103,7 @@ def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int,
         r, a, b = runs[i]
         loop = _zigzag(a, b, r, True) + _zigzag(a, b, r, False)
         if joined and joined[-1] != loop[0]:
-            joined.extend(_travel(mask, y0, x0, joined[-1], loop[0])[1:-1])
+            joined.extend(_travel(mask, y0, x0, joined[-1], loop[0])[1:-1])  # type: ignore[index]
         joined.extend(loop)
         if not left.any():
             break
@@ -110,21 +114,29 @@ def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int,
     return [joined]
 
 
-TRAVEL_COST = {2: 1, 1: 3}
-"""Cost of walking along a cell edge by how many of the two cells beside it belong to the area: an edge between
-two cells of the area is hidden under both crosses; one on the area's rim shows a little, so it costs more."""
+TRAVEL_COST = {2: 1, 5: 1, 8: 1, 1: 3}
+"""Cost of walking along a cell edge by what lies on its two sides (1 for a cell of the area, 4 for a cell sewn
+later in another colour, 0 for anything else): an edge between two cells that will be crossed over is hidden;
+one on the area's rim (beside bare fabric or an earlier colour) shows a little, so it costs more; an edge between
+a later colour and bare fabric or an earlier colour would show, so it is never walked."""
 
 
-def _travel(mask: np.ndarray, y0: int, x0: int, start: tuple[int, int], goal: tuple[int, int]
-            ) -> list[tuple[int, int]]:
+def _travel(mask: np.ndarray, y0: int, x0: int, start: tuple[int, int], goal: tuple[int, int],
+            covered: np.ndarray | None = None, limit: float = math.inf) -> list[tuple[int, int]] | None:
     """The cheapest walk (corner points, ``start`` and ``goal`` included) from ``start`` to ``goal`` along
-    edges of the area's cells (a connected area always has one)."""
+    edges of the area's cells (a connected area always has one), or None when there is none.
+
+    ``covered`` marks cells sewn later in other colours: an edge between two of those (or one of them and a
+    cell of the area) is as good as one inside the area, as their crosses will hide the walk."""
     import heapq
 
     h, w = mask.shape
+    hidden = mask if covered is None else mask | covered
 
     def inside(r: int, c: int) -> int:
-        return int(0 <= r < h and 0 <= c < w and bool(mask[r, c]))
+        if not (0 <= r < h and 0 <= c < w):
+            return 0
+        return 1 if mask[r, c] else 4 if hidden[r, c] else 0
 
     sx, sy = start[0] - x0, start[1] - y0
     gx, gy = goal[0] - x0, goal[1] - y0
@@ -135,19 +147,24 @@ def _travel(mask: np.ndarray, y0: int, x0: int, start: tuple[int, int], goal: tu
         d, x, y = heapq.heappop(heap)
         if (x, y) == (gx, gy):
             break
+        if d > limit:
+            return None
         if d > best[(x, y)]:
             continue
         for nx, ny, sides in ((x + 1, y, inside(y - 1, x) + inside(y, x)),
                               (x - 1, y, inside(y - 1, x - 1) + inside(y, x - 1)),
                               (x, y + 1, inside(y, x - 1) + inside(y, x)),
                               (x, y - 1, inside(y - 1, x - 1) + inside(y - 1, x))):
-            if not sides:
+            cost = TRAVEL_COST.get(sides)
+            if cost is None:
                 continue
-            nd = d + TRAVEL_COST[sides]
+            nd = d + cost
             if nd < best.get((nx, ny), 1 << 30):
                 best[(nx, ny)] = nd
                 came[(nx, ny)] = (x, y)
                 heapq.heappush(heap, (nd, nx, ny))
+    else:
+        return None
     walk = [(gx, gy)]
     while walk[-1] != (sx, sy):
         walk.append(came[walk[-1]])
@@ -192,9 +209,18 @@ def plan_stitches(pattern: Pattern, cell_mm: float, reporter: Reporter | None = 
             comps.append(_component_paths(sub, y, x))
         starts = np.array([c[0][0] for c in comps], float)
         ends = np.array([c[-1][-1] for c in comps], float)
-        paths = []
+        # From one area to the next the needle walks under cells of colours still to come where it can, rather
+        # than jump: their crosses hide the walk, and every jump saved is a trim saved.
+        later = np.isin(grid, colours[n_done + 1 :])
+        own = mask.astype(bool)
+        paths: list[list[tuple[int, int]]] = []
         for i in _order_components(starts, ends):
             for p in comps[i]:
+                if paths and paths[-1][-1] != p[0] and math.dist(paths[-1][-1], p[0]) <= MAX_WALK_CELLS:
+                    walk = _travel(own, 0, 0, paths[-1][-1], p[0], later, 3 * MAX_WALK_CELLS)
+                    if walk is not None and len(walk) - 1 <= MAX_WALK_CELLS:
+                        paths[-1].extend(walk[1:-1])
+                        paths[-1].append(p[0])
                 if paths and paths[-1][-1] == p[0]:
                     paths[-1].extend(p[1:])
                 else:
