@@ -29,3 +29,17 @@ from tiny_models import TinyModels, build_tiny_models  # noqa: E402
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     """Folders of a tiny SDXL base, TAESD-XL, two ControlNets, DPT, CLIP and a LoRA (built once, ~2 s)."""
     return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture
+def main_window(qtbot, tmp_path, monkeypatch):
+    """A fresh main window whose settings and autosave folders live in ``tmp_path``, never the user's."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from pixlcraft.gui.main_window import MainWindow
+    from pixlcraft.settings import Settings
+
+    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("PIXLCRAFT_AUTOSAVE_DIR", str(tmp_path / "a"))
+    window = MainWindow(Settings(), check_recovery=False)
+    qtbot.addWidget(window)
+    return window

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +56,8 @@ def test_the_converter_and_cli_apply_and_check_them(tmp_path: Path, capsys) -> N
     assert "between -100 and 100" in capsys.readouterr().err
 
 
-def test_the_sliders_re_make_the_preview(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
-
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    monkeypatch.setenv("PIXLCRAFT_AUTOSAVE_DIR", str(tmp_path / "a"))
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+def test_the_sliders_re_make_the_preview(qtbot, main_window, tmp_path: Path) -> None:
+    window = main_window
     panel = window.source_panel
     panel.width_cells.setValue(30)
     window.open_path(SAMPLE)

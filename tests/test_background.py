@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -70,17 +69,10 @@ def test_cli_empty_background_and_alpha_empty(tmp_path: Path, capsys) -> None:
     assert "--empty-background" in capsys.readouterr().err
 
 
-def test_the_panel_leaves_transparent_parts_and_the_background_empty(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def test_the_panel_leaves_transparent_parts_and_the_background_empty(main_window, tmp_path: Path) -> None:
     from pixlcraft.gui.source_panel import make_classic
 
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
-
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+    window = main_window
     panel = window.source_panel
     panel.alpha_empty.setChecked(True)
     request = panel.request()

@@ -46,14 +46,8 @@ def test_a_crop_fraction_gives_the_same_pattern_as_a_pixel_crop() -> None:
     assert np.array_equal(made.pattern.grid, direct.pattern.grid)
 
 
-def test_drawing_moving_and_clearing_the_crop_remakes_the_preview(qtbot, tmp_path: Path, monkeypatch) -> None:
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
-
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    monkeypatch.setenv("PIXLCRAFT_AUTOSAVE_DIR", str(tmp_path / "a"))
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+def test_drawing_moving_and_clearing_the_crop_remakes_the_preview(qtbot, main_window) -> None:
+    window = main_window
     window.resize(1400, 900)
     window.show()
     qtbot.waitExposed(window)

@@ -79,19 +79,10 @@ def test_finishes_survive_palette_files_and_pixl(tmp_path: Path) -> None:
         load_palette_file(tmp_path / "bad.csv")
 
 
-def test_the_panel_checkbox_lets_special_colours_in(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def test_the_panel_checkbox_lets_special_colours_in(main_window) -> None:
     from pixlcraft.gui.source_panel import make_classic
 
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
-
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+    window = main_window
     panel = window.source_panel
     panel.restore_choices({"palette": "hama", "width": 60, "use_budget": False})
     request = panel.request()

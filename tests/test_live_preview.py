@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -64,19 +63,12 @@ def test_the_linear_light_copy_is_made_once_per_photo() -> None:
     assert photo.linear() is first and first.dtype == np.float32
 
 
-def test_the_panel_follows_its_settings_until_the_pattern_is_edited(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def test_the_panel_follows_its_settings_until_the_pattern_is_edited(qtbot, main_window, monkeypatch) -> None:
     from pixlcraft.gui import errors
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
 
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    monkeypatch.setenv("PIXLCRAFT_AUTOSAVE_DIR", str(tmp_path / "a"))
     shown = []
     monkeypatch.setattr(errors, "present", lambda parent, m: shown.append(m) or "cancel")
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+    window = main_window
     panel = window.source_panel
     panel.width_cells.setValue(40)
     window.open_path(SAMPLE)
@@ -113,19 +105,12 @@ def test_the_panel_follows_its_settings_until_the_pattern_is_edited(qtbot, tmp_p
     window.close()
 
 
-def test_the_wheel_scrolls_the_panel_and_crafts_keep_their_brand(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def test_the_wheel_scrolls_the_panel_and_crafts_keep_their_brand(qtbot, main_window) -> None:
     from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtGui import QWheelEvent
     from PySide6.QtWidgets import QApplication
 
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
-
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+    window = main_window
     panel = window.source_panel
     before = panel.budget.value()
     wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import numpy as np
@@ -98,20 +97,13 @@ def test_cli_reduce_and_merge_rare(tmp_path: Path, capsys) -> None:
     assert "at least 1 colour" in capsys.readouterr().err and not (tmp_path / "x.pixl").exists()
 
 
-def test_the_window_reduces_and_undoes(qtbot, tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("pytestqt")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def test_the_window_reduces_and_undoes(qtbot, main_window, monkeypatch) -> None:
     from pixlcraft.gui import errors
-    from pixlcraft.gui.main_window import MainWindow
-    from pixlcraft.settings import Settings
 
-    monkeypatch.setenv("PIXLCRAFT_CONFIG_DIR", str(tmp_path / "c"))
-    monkeypatch.setenv("PIXLCRAFT_AUTOSAVE_DIR", str(tmp_path / "a"))
     asked = []
     monkeypatch.setattr(errors, "ask_int", lambda *a: asked.append(a[2]) or 5)
     monkeypatch.setattr(errors, "present", lambda parent, m: "discard")
-    window = MainWindow(Settings(), check_recovery=False)
-    qtbot.addWidget(window)
+    window = main_window
     window.document.open(_pattern(2, colours=14, shape=(30, 30)), saved=True)
     used = len(window.document.pattern.used_indices())
     window.actions["edit.reduce"].trigger()

@@ -30,24 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..imageio import Photo
 from ..sizing import MAX_CELLS
-from .make_jobs import (  # noqa: F401 - the window and the tests use them from here too
-    DEFAULT_BUDGET,
-    DEFAULT_WIDTH,
-    SDPIXL_ROLES,
-    Brand,
-    MadePattern,
-    MakeRequest,
-    ai_available,
-    ai_estimate_text,
-    check_request,
-    cleanup_available,
-    make_ai,
-    make_classic,
-    on_checkerboard,
-    probe_ai,
-    read_brands,
-    request_palette,
-)
+from .make_jobs import DEFAULT_BUDGET, DEFAULT_WIDTH, cleanup_available, on_checkerboard
 from .pattern_view import float_photo_to_qimage
 
 CRAFTS = (("stitch", "Cross-stitch"), ("bead", "Fuse beads"), ("brick", "Bricks"))
