@@ -276,6 +276,16 @@ def make_icon(name: str) -> QIcon:
     return QIcon(pix)
 
 
+def _polygon(*points: tuple[float, float]) -> QPainterPath:
+    """A closed outline through ``points`` (icons are drawn on a 64×64 canvas)."""
+    path = QPainterPath()
+    path.moveTo(*points[0])
+    for x, y in points[1:]:
+        path.lineTo(x, y)
+    path.closeSubpath()
+    return path
+
+
 def _open(p: QPainter) -> None:
     path = QPainterPath()
     path.moveTo(8, 50)
@@ -285,24 +295,13 @@ def _open(p: QPainter) -> None:
     path.lineTo(50, 20)
     path.lineTo(50, 28)
     p.drawPath(path)
-    front = QPainterPath()
-    front.moveTo(8, 50)
-    front.lineTo(16, 28)
-    front.lineTo(58, 28)
-    front.lineTo(50, 50)
-    front.closeSubpath()
+    front = _polygon((8, 50), (16, 28), (58, 28), (50, 50))
     p.setBrush(QColor("#f3d9a4"))
     p.drawPath(front)
 
 
 def _save(p: QPainter) -> None:
-    path = QPainterPath()
-    path.moveTo(10, 10)
-    path.lineTo(46, 10)
-    path.lineTo(54, 18)
-    path.lineTo(54, 54)
-    path.lineTo(10, 54)
-    path.closeSubpath()
+    path = _polygon((10, 10), (46, 10), (54, 18), (54, 54), (10, 54))
     p.setBrush(QColor("#cfe0f0"))
     p.drawPath(path)
     p.setBrush(QColor("#ffffff"))
@@ -345,11 +344,7 @@ def _paint(p: QPainter) -> None:
     p.rotate(45)
     p.setBrush(QColor("#f6c453"))
     p.drawRect(QRectF(-7, -26, 14, 36))
-    tip = QPainterPath()
-    tip.moveTo(-7, 10)
-    tip.lineTo(0, 24)
-    tip.lineTo(7, 10)
-    tip.closeSubpath()
+    tip = _polygon((-7, 10), (0, 24), (7, 10))
     p.setBrush(QColor("#f1dcc0"))
     p.drawPath(tip)
     p.restore()
@@ -429,11 +424,7 @@ def _grid(p: QPainter) -> None:
 def _symbols(p: QPainter) -> None:
     p.setBrush(_INK)
     p.drawEllipse(QRectF(8, 8, 18, 18))
-    tri = QPainterPath()
-    tri.moveTo(46, 8)
-    tri.lineTo(56, 26)
-    tri.lineTo(36, 26)
-    tri.closeSubpath()
+    tri = _polygon((46, 8), (56, 26), (36, 26))
     p.setBrush(Qt.BrushStyle.NoBrush)
     p.drawPath(tri)
     p.drawRect(QRectF(9, 38, 16, 16))
@@ -444,13 +435,7 @@ def _symbols(p: QPainter) -> None:
 def _source(p: QPainter) -> None:
     p.setBrush(QColor("#ffffff"))
     p.drawRoundedRect(QRectF(6, 12, 52, 40), 4, 4)
-    hills = QPainterPath()
-    hills.moveTo(10, 48)
-    hills.lineTo(26, 30)
-    hills.lineTo(36, 40)
-    hills.lineTo(42, 34)
-    hills.lineTo(54, 48)
-    hills.closeSubpath()
+    hills = _polygon((10, 48), (26, 30), (36, 40), (42, 34), (54, 48))
     p.setBrush(QColor("#8fb98b"))
     p.drawPath(hills)
     p.setBrush(QColor("#f6c453"))
@@ -458,15 +443,7 @@ def _source(p: QPainter) -> None:
 
 
 def _select(p: QPainter) -> None:
-    arrow = QPainterPath()
-    arrow.moveTo(18, 8)
-    arrow.lineTo(18, 50)
-    arrow.lineTo(29, 40)
-    arrow.lineTo(37, 56)
-    arrow.lineTo(44, 52)
-    arrow.lineTo(36, 37)
-    arrow.lineTo(50, 36)
-    arrow.closeSubpath()
+    arrow = _polygon((18, 8), (18, 50), (29, 40), (37, 56), (44, 52), (36, 37), (50, 36))
     p.setBrush(QColor("#ffffff"))
     p.drawPath(arrow)
 
