@@ -11,12 +11,43 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows needs it for untranslated bytes; 0 elsewhere
+_INPUTS: ContextVar[tuple[Path, ...]] = ContextVar("pixlcraft_inputs", default=())
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when both names reach one file on disk: the same path, a symlink or a hard link to it."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+@contextmanager
+def protect_inputs(*paths: str | os.PathLike[str] | None) -> Iterator[None]:
+    """While the block runs, :func:`atomic_write` refuses to replace any of ``paths`` (the files a command reads):
+    ``convert photo.png -o photo.png`` must not turn the photo into a 40-pixel picture."""
+    found = tuple(Path(p) for p in paths if p and Path(p).is_file())
+    token = _INPUTS.set(_INPUTS.get() + found)
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+def refuse_input(target: str | os.PathLike[str]) -> None:
+    """:class:`InputError` if ``target`` is one of the files protected by :func:`protect_inputs`."""
+    for source in _INPUTS.get():
+        if same_file(target, source):
+            how = "" if Path(target).absolute() == source.absolute() else f" ({target} leads to {source})"
+            raise InputError(f"will not write {target}: it is the input file{how}, and writing it would replace "
+                             "what is being read. Choose another output name.")
 
 
 def _reason(error: OSError) -> str:
@@ -68,6 +99,7 @@ def atomic_write(
         raise ValueError(f"atomic_write supports mode 'wb' or 'w', not {mode!r}")
     target = Path(path)
     folder = _check_target(target)
+    refuse_input(target)
     fd, tmp = _create_temp(target, folder)
     try:
         try:

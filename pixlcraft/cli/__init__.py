@@ -40,14 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INPUT_ARGUMENTS = ("input", "pattern", "image", "resume", "lora", "owned", "palette")
+"""Arguments that name files a command reads; no command may write over them."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..fileio import protect_inputs
     from ..runtime import prepare
 
     prepare()
     parser = build_parser()
     args = parser.parse_args(argv)
+    inputs = [v for v in (getattr(args, name, None) for name in INPUT_ARGUMENTS) if isinstance(v, str)]
     try:
-        return int(args.func(args) or 0)
+        with protect_inputs(*inputs):
+            return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"pixlcraft: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import refuse_input
 from ..jobs import Progress
 
 EXIT_USAGE = 2
@@ -87,6 +88,7 @@ def check_output(path: str, suffixes: Sequence[str]) -> None:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"cannot write '{path}': the folder '{folder}' does not exist.")
+    refuse_input(out)
 
 
 def open_pattern(path: str):

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..fileio import protect_inputs, same_file
 from ..pattern import Pattern
 from ..settings import Settings
 from . import errors
@@ -181,13 +182,24 @@ def open_url(url, opener) -> bool:
     return bool(opener(url))
 
 
+
+def _export_keeping(inputs: tuple[str, ...], export: Callable[..., list[Path]], *args: Any, **kwargs: Any
+                    ) -> list[Path]:
+    """Run ``export`` on the worker with ``inputs`` protected, so no file of the set (the black-and-white chart
+    too) can land on the source photo."""
+    with protect_inputs(*inputs):
+        return export(*args, **kwargs)
+
 class ExportDialog(QDialog):
     exported = Signal(object)
     """The files just written (a list of paths, the main one first)."""
 
     def __init__(self, pattern: Pattern, parent: QWidget | None = None, *, settings: Settings | None = None,
-                 folder: str | Path | None = None, reduce: Callable[[int], Pattern | None] | None = None) -> None:
+                 folder: str | Path | None = None, reduce: Callable[[int], Pattern | None] | None = None,
+                 inputs: tuple[str, ...] = ()) -> None:
         super().__init__(parent)
+        self.inputs = tuple(p for p in inputs if p)
+        """Files the export must never write over (the source photo)."""
         self.setWindowTitle("Export pattern")
         self.resize(900, 600)
         self.pattern = pattern.copy()  # a snapshot: edits in the window while exporting do not mix in
@@ -464,13 +476,18 @@ class ExportDialog(QDialog):
             errors.show_error(self, "Choose where to save the file first.", "No file name")
             return
         target = Path(path).expanduser()
+        if any(same_file(target, p) for p in self.inputs):
+            errors.show_error(self, f"{target.name} is the photo this pattern was made from; exporting over it "
+                              "would replace the photo. Choose another file name.", "That is your photo")
+            return
         if target.exists() and not errors.ask_yes_no(
             self, "Replace file?", f"{target.name} already exists in {target.parent}. Replace it?", "Replace",
             "Keep it",
         ):
             return
         self.status.setText("Exporting…")
-        self.runner.start(self.registry.export, self.pattern, key, target, options or {})
+        self.runner.start(_export_keeping, self.inputs, self.registry.export, self.pattern, key, target,
+                          options or {})
 
     def _busy(self, busy: bool) -> None:
         self.bar.setVisible(busy)

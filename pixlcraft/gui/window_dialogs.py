@@ -75,7 +75,8 @@ class DialogsMixin:
         if self.document.pattern is None:
             return None
         dialog = ExportDialog(self.document.pattern, self, settings=self.settings, folder=self.export_folder(),
-                              reduce=lambda k: self.document.pattern if self.reduce_colors(k) else None)
+                              reduce=lambda k: self.document.pattern if self.reduce_colors(k) else None,
+                              inputs=(self.document.photo_path,))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(self._exported)
         dialog.open()
