@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .fileio import atomic_write
+from .fileio import atomic_write, readable
 from .pattern import Pattern, load_pixl, save_pixl
 
 __all__ = ["AUTOSAVE_DIR_ENV", "Autosaver", "Recovery", "autosave_dir", "find_recoverable"]
@@ -227,7 +227,7 @@ class Autosaver:
             "version": FORMAT_VERSION,
             "pid": os.getpid(),
             "document": str(Path(document).absolute()) if document else None,
-            "title": title if isinstance(title, str) and title else (Path(document).stem if document else ""),
+            "title": title if isinstance(title, str) and title else (readable(Path(document).stem) if document else ""),
             "saved": _now(),
             "revision": revision,
         }

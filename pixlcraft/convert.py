@@ -24,6 +24,7 @@ from .color import ciede2000, linear_to_lab, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
 from .dither import floyd_steinberg
 from .errors import InputError
+from .fileio import readable
 from .imageio import Photo, load_photo
 from .jobs import CancelToken, ProgressCallback, Reporter
 from .nearest import nearest_colors
@@ -206,8 +207,8 @@ def convert_photo(
         grid=grid,
         palette=palette,
         metadata={
-            "title": options.title or Path(photo.path).stem or "Untitled",
-            "source": photo.path,
+            "title": options.title or readable(Path(photo.path).stem) or "Untitled",
+            "source": readable(photo.path),
             "recipe": {
                 "maker": "classic",
                 "width": width,

@@ -21,6 +21,27 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows needs it for untranslated bytes;
 _INPUTS: ContextVar[tuple[Path, ...]] = ContextVar("pixlcraft_inputs", default=())
 
 
+def readable(text: str | os.PathLike[str]) -> str:
+    """A file name or path as text that can be written anywhere (JSON, XML, PDF, the screen).
+
+    A name that is not UTF-8 on disk (``caf\\xe9.jpg`` from an old Latin-1 system) reaches Python with lone
+    surrogates, which no UTF-8 writer accepts; such bytes are read as Latin-1 instead, which is what they
+    almost always are."""
+    s = os.fspath(text)
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        try:
+            raw = s.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that did not come from a file name
+            return s.encode("utf-8", "replace").decode("utf-8")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """True when both names reach one file on disk: the same path, a symlink or a hard link to it."""
     try:

@@ -49,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..runtime import prepare
 
     prepare()
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must not crash a message naming it
+        if getattr(stream, "errors", "") == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     inputs = [v for v in (getattr(args, name, None) for name in INPUT_ARGUMENTS) if isinstance(v, str)]

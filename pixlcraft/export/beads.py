@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..fileio import readable
 from ..jobs import Reporter
 from ..pattern import Pattern
 from .boards import (
@@ -272,7 +273,7 @@ def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repor
     counts = counts_per_board(pattern, boards)
     totals = counts.sum(axis=0)
     order, symbols = assign_symbols(totals, pattern)
-    doc = _Doc(pattern, str(pattern.metadata.get("title") or path.stem), boards, used_boards(pattern, boards),
+    doc = _Doc(pattern, str(pattern.metadata.get("title") or readable(path.stem)), boards, used_boards(pattern, boards),
                counts, totals, order, symbols, size, pitch_mm, true_scale, paper)
     # Page numbers say "of N", and tables may run over: lay the document out once to count, then for real.
     _, pages = _render(doc, None, Reporter(None, reporter.cancel))

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
+from ..fileio import readable
 from ..jobs import Reporter
 from ..palette import PaletteEntry
 from ..pattern import EMPTY, Pattern
@@ -517,7 +518,7 @@ def write_pdf(pattern: Pattern, path: Path, options: dict[str, Any], reporter: R
     check_lego(pattern, "brick building instructions", ("bricklink_id", "ldraw_code"))
     if pattern.empty_count == pattern.width * pattern.height:
         raise InputError("the pattern has no filled cells, so there is nothing to build.")
-    title = str(pattern.metadata.get("title") or path.stem)
+    title = str(pattern.metadata.get("title") or readable(path.stem))
     _, pages = _render_pdf(pattern, options, title, None, Reporter(None, reporter.cancel))
     data, _ = _render_pdf(pattern, options, title, pages, reporter)
     return [write_bytes(path, data)]

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError, PatternFileError
-from ..fileio import atomic_write, existing_file
+from ..fileio import atomic_write, existing_file, readable
 from ..material import aida
 from ..palette import Palette, PaletteEntry, builtin_catalog, load_builtin
 from ..pattern import EMPTY, Pattern
@@ -185,7 +185,7 @@ def read_oxs(path: str | Path) -> Pattern:
     height = _int_attr(props, "chartheight", p, "<properties>")
     if not (1 <= width <= MAX_CELLS and 1 <= height <= MAX_CELLS):
         raise _bad(p, f"its size {width}×{height} is outside 1–{MAX_CELLS} stitches per side.")
-    title = (props.get("charttitle") or "").strip() or p.stem
+    title = (props.get("charttitle") or "").strip() or readable(p.stem)
     try:
         spi = float(props.get("stitchesperinch") or 14)
         material = aida(spi if 6 <= spi <= 40 else 14)
@@ -253,7 +253,7 @@ def read_oxs(path: str | Path) -> Pattern:
     for pi, idx in remap.items():
         lut[pi] = idx
     grid = np.where(grid == EMPTY, EMPTY, lut[np.clip(grid, 0, None)])
-    metadata: dict[str, Any] = {"title": title, "source": p.name,
+    metadata: dict[str, Any] = {"title": title, "source": readable(p.name),
                                 "oxs_software": (props.get("software") or "").strip()}
     if cloth is not None:
         metadata["cloth"] = cloth

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, PaletteError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, readable
 from ..material import GENERIC, MATERIALS, Material
 from .model import HEX6, ID_COLUMNS, MAX_FILE_BYTES, Palette, PaletteEntry, hex_to_rgb
 
@@ -46,7 +46,8 @@ def load_palette_file(
         if material not in MATERIALS:
             raise PaletteError(f"Unknown material '{material}'; choose one of: {', '.join(MATERIALS)}.")
         material = MATERIALS[material]
-    return Palette(name or p.stem, brand or "Custom", material or GENERIC, tuple(entries), source=str(p))
+    return Palette(name or readable(p.stem), brand or "Custom", material or GENERIC, tuple(entries),
+                   source=readable(p))
 
 
 def save_palette_file(palette: Palette, path: str | Path) -> Path:

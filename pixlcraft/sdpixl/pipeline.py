@@ -839,6 +839,8 @@ class _Job:
         from .. import __version__
 
         p, r = self.plan, self.request
+        from ..fileio import readable
+
         photo_path = p.photo.path if p.photo is not None else ""
         title = r.title or (p.prompt if len(p.prompt) <= 60 else p.prompt[:57].rstrip() + "…")
         models = {role: loc.label for role, loc in self.locations.items()}
@@ -869,7 +871,7 @@ class _Job:
             palette=p.palette,
             metadata={
                 "title": title,
-                "source": photo_path or ("photo" if p.photo is not None else "prompt"),
+                "source": readable(photo_path) if photo_path else ("photo" if p.photo is not None else "prompt"),
                 "prompt": p.prompt,
                 "negative_prompt": r.negative_prompt or "",
                 "seed": p.seed,
