@@ -139,3 +139,14 @@ def test_cleanup_first_needs_a_photo_for_generate(tmp_path: Path, capsys) -> Non
                  "-o", str(tmp_path / "g.pixl")])
     assert code == 2
     assert "--image" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_the_command_quietly() -> None:
+    """`pixlcraft palettes show dmc | head -1`: no traceback and no "internal error" once the reader has gone."""
+    proc = subprocess.Popen([sys.executable, "-m", "pixlcraft.cli", "palettes", "show", "dmc"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written (head after its lines, sooner)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == "", err

@@ -40,6 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a program stopped by SIGPIPE (128 + 13)."""
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush does not complain about the pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 INPUT_ARGUMENTS = ("input", "pattern", "image", "resume", "lora", "owned", "palette")
 """Arguments that name files a command reads; no command may write over them."""
 
@@ -64,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pixlcraft: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `pixlcraft palettes show dmc | head`: the reader has gone; stop quietly as Unix tools do
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except PixlcraftError as exc:
         if args.debug:
             raise
