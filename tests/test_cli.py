@@ -81,6 +81,8 @@ def test_palettes_list_and_show(capsys) -> None:
         (["PHOTO", "--width", "ten", "-o", "x.png"], "ten"),
         (["PHOTO", "--max-colors", "0", "-o", "x.png"], "max-colors"),
         (["PHOTO", "--owned", "310,99999", "-o", "x.png"], "99999"),
+        (["PHOTO", "--confetti-tolerance", "nan", "-o", "x.png"], "finite"),
+        (["PHOTO", "--confetti-tolerance", "inf", "-o", "x.png"], "finite"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv_tail, needle, photo: Path, tmp_path: Path, monkeypatch,
@@ -89,9 +91,10 @@ def test_bad_input_exits_2_with_one_line(argv_tail, needle, photo: Path, tmp_pat
     (tmp_path / "notimage.jpg").write_text("this is not a picture")
     argv = [str(photo) if a == "PHOTO" else str(tmp_path / "notimage.jpg") if a == "NOTIMAGE" else a
             for a in argv_tail]
-    with pytest.raises(SystemExit) if needle == "ten" else _nullcontext() as exc:
+    parse_error = needle in ("ten", "finite")  # argparse refuses these itself
+    with pytest.raises(SystemExit) if parse_error else _nullcontext() as exc:
         code = main(["convert", *argv])
-    if needle == "ten":
+    if parse_error:
         code = exc.value.code
     err = capsys.readouterr().err
     assert code == 2

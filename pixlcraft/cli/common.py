@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +57,18 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a number, refusing nan and inf (``--confetti-tolerance nan`` would quietly switch the
+    clean-up off, as every comparison with nan is false)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    return value
 
 
 def add_palette_args(p: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from .common import (
     ProgressBar,
     add_palette_args,
     check_output,
+    finite_float,
     load_palette,
     open_pattern,
     parse_rgb,
@@ -40,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-colors", type=int, metavar="K", help="colour budget: the best K colours for this photo")
     p.add_argument("--dither", choices=DITHER_CHOICES, default="none", help="error diffusion (default: none)")
     p.add_argument("--no-cleanup", action="store_true", help="keep isolated single cells (confetti)")
-    p.add_argument("--confetti-tolerance", type=float, metavar="DE",
+    p.add_argument("--confetti-tolerance", type=finite_float, metavar="DE",
                    help="largest extra colour error (CIEDE2000) a confetti fix may cost (default 6)")
     p.add_argument("--alpha", choices=("composite", "empty"), default="composite",
                    help="transparent areas: blend over --background, or leave cells empty")

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from ..jobs import CancelToken, Progress
 from .cleanup import add_cleanup_args, apply_cleanup
-from .common import EXIT_INTERRUPTED, ProgressBar, add_palette_args, check_output, load_palette, print_counts
+from .common import (
+    EXIT_INTERRUPTED,
+    ProgressBar,
+    add_palette_args,
+    check_output,
+    finite_float,
+    load_palette,
+    print_counts,
+)
 
 ORDER = 20
 
@@ -64,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     models.add_argument("--clip-model", metavar="ID|DIR",
                         help="CLIP for ranking references (default openai/clip-vit-base-patch32)")
     models.add_argument("--lora", metavar="ID|PATH", help="a style LoRA for SDXL (.safetensors)")
-    models.add_argument("--lora-scale", type=float, default=1.0, metavar="X", help="LoRA strength (default 1.0)")
+    models.add_argument("--lora-scale", type=finite_float, default=1.0, metavar="X", help="LoRA strength (default 1.0)")
     models.add_argument("--low-memory", action="store_true",
                         help="less GPU memory: text encoders on the CPU, reference sampler offloaded")
     models.add_argument("--no-download", action="store_true", help="never download; use what is on this computer")
