@@ -163,4 +163,6 @@ def existing_file(path: str | os.PathLike[str], what: str = "file", error: type[
         raise error(f"{p} does not exist. Check the file name and folder.")
     if p.is_dir():
         raise error(f"{p} is a folder, not {what}.")
+    if not p.is_file():  # a FIFO, socket or device would hang the read or never end
+        raise error(f"{p} is not a regular file (a pipe or a device?), so it cannot be {what}.")
     return p

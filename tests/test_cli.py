@@ -153,3 +153,21 @@ def test_a_closed_pipe_ends_the_command_quietly() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert err == "", err
+
+
+def test_export_into_an_existing_folder_names_the_file_after_the_pattern(photo: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    pixl = tmp_path / "owl.pixl"
+    assert main(["convert", str(photo), "--width", "12", "-o", str(pixl)]) == 0
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    for spelling in (str(folder) + "/", str(folder)):
+        assert main(["export", str(pixl), "--format", "oxs", "-o", spelling]) == 0
+        assert (folder / "owl.oxs").is_file() and not (tmp_path / "charts.oxs").exists()
+    assert main(["export", str(pixl), "--format", "oxs", "-o", str(tmp_path / "nosuch") + "/"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    from pixlcraft.errors import InputError
+    from pixlcraft.export import export
+
+    with pytest.raises(InputError, match="is a folder"):  # the library itself never writes beside a folder
+        export(load_pixl(pixl), "oxs", folder)

@@ -121,3 +121,25 @@ def test_the_app_neither_saves_nor_exports_over_the_source_photo(qtbot, main_win
     assert photo.read_bytes() == before
     dialog.close()
     window.document.stack.set_clean()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+@pytest.mark.parametrize("argv", [
+    ["convert", "FIFO.jpg", "--width", "10", "-o", "OUT.pixl"],
+    ["convert", "PHOTO", "--palette", "FIFO.gpl", "--width", "10", "-o", "OUT.pixl"],
+    ["convert", "PHOTO", "--owned", "FIFO.txt", "--width", "10", "-o", "OUT.pixl"],
+    ["export", "FIFO.pixl", "--format", "png", "-o", "OUT.png"],
+    ["export", "FIFO.oxs", "--format", "png", "-o", "OUT.png"],
+    ["cleanup", "FIFO.png", "--method", "classic", "-o", "OUT.png"],
+])
+def test_a_pipe_as_input_is_refused_not_waited_on(argv: list[str], photo: Path, tmp_path: Path, capsys) -> None:
+    args = []
+    for a in argv:
+        if a.startswith("FIFO"):
+            fifo = tmp_path / a.lower()
+            os.mkfifo(fifo)  # nothing ever writes to it: reading would wait for ever
+            a = str(fifo)
+        args.append(str(photo) if a == "PHOTO" else str(tmp_path / a.lower()) if a.startswith("OUT") else a)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and "Traceback" not in err, err

@@ -8,6 +8,8 @@ is refused rather than silently ignored, because a hobbyist who typed ``--strand
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -99,10 +101,15 @@ def run(args: argparse.Namespace) -> int:
         flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
         own = ", ".join(o.flag for o in fmt.options) or "none"
         raise InputError(f"{flags} does not apply to the {fmt.key} format (its options: {own}).")
+    output = Path(args.output)
+    if output.is_dir():  # `-o charts/`: the file goes inside, named after the pattern
+        output = output / f"{Path(args.pattern).stem}{fmt.extension}"
+    elif args.output.endswith(("/", os.sep)):
+        raise InputError(f"the folder {args.output} does not exist.")
     pattern = open_pattern(args.pattern)
     bar = ProgressBar(unit="page")
     try:
-        written = export(pattern, fmt.key, args.output, given, progress=bar)
+        written = export(pattern, fmt.key, output, given, progress=bar)
     finally:
         bar.close()
     for path in written:

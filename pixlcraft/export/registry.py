@@ -268,7 +268,7 @@ def resolve_options(fmt: ExportFormat, options: Mapping[str, Any] | None) -> dic
 
 def _target(fmt: ExportFormat, path: str | os.PathLike[str]) -> Path:
     p = Path(path)
-    if p.name in ("", ".", ".."):
+    if p.name in ("", ".", "..") or str(path).endswith(("/", os.sep)) or p.is_dir():
         raise InputError(f"'{path}' is a folder; give a file name ending in {fmt.extension}.")
     if not p.suffix:
         p = p.with_name(p.name + fmt.extension)

@@ -122,6 +122,8 @@ def resolve_palette(name_or_path: str | Path) -> Palette:
         return load_palette_file(path)
     if path.is_dir():
         raise PaletteError(f"'{text}' is a folder, not a palette file (.hex, .gpl or .csv).")
+    if path.exists():
+        raise PaletteError(f"'{text}' is not a regular file (a pipe or a device?), not a palette file.")
     folder = user_palette_dir()
     if path.suffix.lower() in PALETTE_EXTENSIONS and ("/" in text or os.sep in text):
         raise PaletteError(f"The palette file {path} does not exist.")

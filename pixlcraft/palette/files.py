@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,10 @@ def _show(text: str) -> str:
 
 def read_text_file(path: Path, what: str = "palette file") -> str:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+            raise PaletteError(f"{path} is not a regular file (a pipe or a device?); expected a {what}.")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise PaletteError(f"The {what} {path} is {size // 1024} KiB; that is too large to be a {what}.")
         data = path.read_bytes().rstrip(b"\x1a")  # DOS end-of-file mark in very old files
