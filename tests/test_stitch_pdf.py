@@ -476,3 +476,25 @@ def test_chart_pages_lie_sideways_when_that_needs_fewer_pages(tmp_path):
     assert len(PdfReader(str(portrait)).pages) == len(pages) + 1
     # a tall chart keeps upright pages
     assert chart_layout(60, 120, "a4", 3.0, 2, "auto").page == chart_layout(60, 120, "a4", 3.0, 2).page
+
+
+def test_long_titles_are_cut_to_the_longest_prefix_that_fits(tmp_path: Path) -> None:
+    from reportlab.pdfbase import pdfmetrics
+
+    from pixlcraft.export.pdfkit import FONT_BOLD, fit_text, register_fonts
+
+    register_fonts()
+    text = "Ærø wins " * 40
+    for width in (30.0, 120.0, 400.0):
+        got = fit_text(text, FONT_BOLD, 12, width)
+        assert got.endswith("…") and pdfmetrics.stringWidth(got, FONT_BOLD, 12) <= width
+        longer = text[: len(got)] + "…"  # one more character would not fit
+        assert pdfmetrics.stringWidth(longer, FONT_BOLD, 12) > width
+    assert fit_text("Owl", FONT_BOLD, 12, 400.0) == "Owl"
+    huge = make_pattern(w=12, h=10, k=3)
+    huge.metadata["title"] = "W" * 100_000  # from a .pixl: shown cut, never refused
+    out = export(huge, "stitch-pdf", tmp_path / "t.pdf", {"chart": "color"})[0]
+    first = PdfReader(out).pages[0].extract_text()
+    assert "W" * 20 in first and "W" * 1000 not in first
+    with pytest.raises(InputError, match="300 characters long; at most 200"):
+        export(huge, "stitch-pdf", tmp_path / "u.pdf", {"title": "x" * 300})

@@ -47,7 +47,7 @@ from .boards import (
     split_boards,
     swatch_cell,
 )
-from .registry import ExportFormat, ExportOption, write_bytes, write_text
+from .registry import MAX_TITLE, ExportFormat, ExportOption, write_bytes, write_text
 from .symbols import MAX_SYMBOLS
 
 LDU_PER_STUD = 20
@@ -355,7 +355,8 @@ _BASE = ExportOption("base", str, "plate16", "what the mosaic is built on: 16×1
 _BASE_COLOR = ExportOption("base_color", str, "Black", "LEGO colour of the base (name or BrickLink colour id)")
 _CONDITION = ExportOption("condition", str, "any", "BrickLink condition wanted: new, used or any",
                           choices=("any", "new", "used"))
-_REMARKS = ExportOption("remarks", str, "", "a note on every BrickLink item (e.g. the mosaic's name)")
+_REMARKS = ExportOption("remarks", str, "", "a note on every BrickLink item (e.g. the mosaic's name)",
+                        max=MAX_TITLE)
 _WANTED = ExportOption("wanted_list_id", int, 0, "the id of an existing BrickLink wanted list to add to (0: chosen "
                        "when uploading)", min=0)
 _SPARE = ExportOption("spare_percent", float, 0.0, "extra 1×1 elements to order, in per cent of each colour "

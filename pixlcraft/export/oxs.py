@@ -8,12 +8,12 @@ from typing import Any
 from ..formats.oxs import oxs_text, read_oxs, save_oxs, skipped_summary  # noqa: F401 - the format's API
 from ..jobs import Reporter
 from ..pattern import Pattern
-from .registry import ExportFormat, ExportOption, write_text
+from .registry import MAX_TITLE, ExportFormat, ExportOption, write_text
 
 OPTIONS = (
     ExportOption("fabric_count", float, 14.0, "fabric count (stitches per inch) written to the chart", min=6, max=40),
     ExportOption("strands", int, 2, "strands of floss per stitch written for every thread", min=1, max=6),
-    ExportOption("title", str, "", "chart title (default: the pattern's title)"),
+    ExportOption("title", str, "", "chart title (default: the pattern's title)", max=MAX_TITLE),
 )
 
 

@@ -82,6 +82,8 @@ module does not exist (yet) is skipped, so a format can be listed before its mod
 
 CRAFTS = ("stitch", "bead", "brick", "generic")
 OPTION_TYPES: tuple[type, ...] = (str, int, float, bool)
+MAX_TITLE = 200
+"""Longest title or note a format takes: more never fits a cover line or a shop's field."""
 
 Writer = Callable[["Pattern", Path, dict[str, Any], Reporter], list[Path]]
 
@@ -97,6 +99,7 @@ class ExportOption:
     choices: Sequence[Any] | None = None
     min: float | None = None
     max: float | None = None
+    """The largest value; for text, the most characters."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -139,8 +142,12 @@ class ExportOption:
         else:
             if not isinstance(value, str):
                 raise bad(f"must be text, not {value!r}")
+            if self.max is not None and len(value) > self.max:  # for text, max is the length
+                raise bad(f"is {len(value):,} characters long; at most {self.max:g} fit")
         if self.choices is not None and value not in self.choices:
             raise bad(f"must be one of {', '.join(map(str, self.choices))}, not {value!r}")
+        if t is str:
+            return value
         if self.min is not None and value < self.min:
             raise bad(f"must be at least {self.min:g}, not {value!r}")
         if self.max is not None and value > self.max:

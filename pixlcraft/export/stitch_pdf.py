@@ -39,7 +39,7 @@ from .. import __version__
 from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern
 from ..symbols import ensure_symbols
-from .registry import ExportFormat, ExportOption, sibling, write_files
+from .registry import MAX_TITLE, ExportFormat, ExportOption, sibling, write_files
 from .symbols import MAX_SYMBOLS, symbols_for
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ OPTIONS = (
     ExportOption("orientation", str, "auto", "chart pages upright or sideways; auto takes whichever needs fewer "
                  "pages, with cells up to 10 % smaller when that saves a page (an 80×53 chart fits one landscape "
                  "A4 page)", choices=("auto", "portrait", "landscape")),
-    ExportOption("title", str, "", "title on the cover (default: the pattern's title)"),
+    ExportOption("title", str, "", "title on the cover (default: the pattern's title)", max=MAX_TITLE),
 )
 
 
