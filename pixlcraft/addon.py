@@ -207,7 +207,7 @@ def status() -> AddonStatus:
     if marker.is_file():
         try:
             versions = dict(json.loads(marker.read_text(encoding="utf-8")).get("versions", {}))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             versions = {}
     return AddonStatus(engine_available(), marker.is_file(), folder, detect_accelerator(), versions,
                        _folder_bytes(folder) if marker.is_file() else 0)

@@ -116,7 +116,7 @@ def _read_info(path: Path) -> dict:
         if path.stat().st_size > _MAX_INFO_BYTES:
             return {}
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return {}
     return doc if isinstance(doc, dict) and doc.get("format") == FORMAT else {}
 

@@ -47,7 +47,7 @@ def load_choices() -> dict[str, Any]:
     """What was remembered, with only known keys of the right type ({} when there is nothing usable)."""
     try:
         data = json.loads(choices_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return {}

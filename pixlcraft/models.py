@@ -313,7 +313,7 @@ def _check_config_kind(config_file: Path, kind: str, prefix: str = "") -> list[s
     key, expected = _CONFIG_KIND[kind]
     try:
         found = json.loads(config_file.read_text(encoding="utf-8")).get(key)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return [f"a readable {prefix}config.json (this one is not valid JSON)"]
     if found is not None and found != expected:
         return [f"a {expected} model ({prefix}config.json describes a {found})"]

@@ -239,7 +239,7 @@ def load_pixl_photo(path: str | Path) -> bytes | None:
             if not isinstance(name, str) or name not in zf.namelist():
                 return None
             return _read_member(zf, name, _PHOTO_LIMIT, p)
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, RecursionError):
         return None
 
 
@@ -289,6 +289,8 @@ def load_pixl(path: str | Path) -> Pattern:
             raise _damaged(p, "its pattern.json is not UTF-8 text; the file is damaged.") from None
         except json.JSONDecodeError as e:
             raise _damaged(p, f"its pattern.json is not valid JSON (line {e.lineno}: {e.msg}).") from None
+        except RecursionError:  # thousands of nested brackets: no pattern is built like that
+            raise _damaged(p, "its pattern.json is nested far too deeply; the file is damaged.") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise _damaged(p, "it is not a PixlCraft pattern (its pattern.json has another format).")
         version = _int_field(doc, "version", p)

@@ -47,7 +47,7 @@ class RecentFiles:
             if self.store.stat().st_size > _MAX_BYTES:
                 return []
             doc = json.loads(self.store.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return []
         items = doc.get("files") if isinstance(doc, dict) else None
         if not isinstance(items, list):

@@ -219,6 +219,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> tuple[Settings,
         return Settings(), [f"The settings file {p} is not text; it is damaged, so the defaults are used."]
     except json.JSONDecodeError as e:
         return Settings(), [f"The settings file {p} is damaged (line {e.lineno}: {e.msg}); using the defaults."]
+    except RecursionError:
+        return Settings(), [f"The settings file {p} is nested far too deeply; it is damaged, so the defaults are "
+                            "used."]
     if not isinstance(doc, dict):
         return Settings(), [f"The settings file {p} does not hold named settings; using the defaults."]
     warnings: list[str] = []

@@ -289,6 +289,12 @@ def test_load_refusals(tmp_path: Path) -> None:
     bad_palette = {**good_doc(), "palette": {"name": "p", "brand": "b", "entries": []}}
     refusal(write_pixl(tmp_path / "pal.pixl", bad_palette, grid), "palette")
     refusal(write_pixl(tmp_path / "meta.pixl", {**good_doc(), "metadata": [1, 2]}, grid), "metadata")
+    deep = b'{"format": "pixlcraft-pattern", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    refusal(write_pixl(tmp_path / "deep.pixl", None, grid, raw_json=deep), "nested far too deeply")
+    for pitch in (float("inf"), 1e300, 0.0, -3.0):
+        material = {"key": "odd", "craft": "bead", "description": "odd", "pitch_mm": pitch}
+        odd = {**good_doc(), "palette": {**small_palette().to_dict(), "material": material}}
+        refusal(write_pixl(tmp_path / "pitch.pixl", odd, grid), "palette", "cells are 0.1–100 mm")
 
     (tmp_path / "grid-npy-text.pixl").write_bytes(b"")
     with zipfile.ZipFile(tmp_path / "grid-npy-text.pixl", "w") as zf:

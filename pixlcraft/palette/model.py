@@ -19,6 +19,8 @@ from ..errors import PaletteError
 from ..material import GENERIC, MATERIALS, Material
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # far above any real palette; stops someone loading a photo by mistake
+MIN_PITCH_MM, MAX_PITCH_MM = 0.1, 100.0
+"""Size of one cell of any material: from 60-count silk gauze to giant foam blocks, with room either side."""
 
 
 # DMC labels white thread "BLANC"; people write "White". Applied to any palette that has a BLANC code.
@@ -393,8 +395,11 @@ def _material_from(value: Any, damaged: Callable[[str], PaletteError]) -> Materi
         m = Material(str(value["key"]), value["craft"], str(value["description"]), float(value["pitch_mm"]))
     except (KeyError, TypeError, ValueError):
         raise damaged("'material' needs key, craft, description and pitch_mm") from None
-    if m.craft not in ("stitch", "bead", "brick", "generic") or not m.pitch_mm > 0:
-        raise damaged(f"material '{m.key}' has an unknown craft or a bad pitch")
+    if m.craft not in ("stitch", "bead", "brick", "generic"):
+        raise damaged(f"material '{m.key}' has an unknown craft")
+    if not MIN_PITCH_MM <= m.pitch_mm <= MAX_PITCH_MM:  # also refuses nan and inf
+        raise damaged(f"material '{m.key}' has a cell of {m.pitch_mm:g} mm; cells are {MIN_PITCH_MM:g}–"
+                      f"{MAX_PITCH_MM:g} mm")
     known = MATERIALS.get(m.key)
     return known if known == m else m  # the shared constant where it matches, so `is AIDA_14` holds
 
