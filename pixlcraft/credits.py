@@ -41,6 +41,7 @@ CREDITS: tuple[Credit, ...] = (
            "dist:numpy,pillow,tqdm,platformdirs"),
     Credit("reportlab", "PDF charts", "BSD", "dist:reportlab"),
     Credit("pystitch", "PES/DST embroidery files", "MIT", "dist:pystitch"),
+    Credit("defusedxml", "reading OXS charts safely", "PSF-2.0", "dist:defusedxml"),
 )
 
 _LICENCE_FILE = re.compile(r"(LICEN[CS]E|COPYING|NOTICE)", re.IGNORECASE)

@@ -50,6 +50,15 @@ _FORMAT_COMMENTS = (
     "Colours are hex RGB; element and attribute names are lowercase",
 )
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 cannot hold at all, not even escaped (a title pasted with a control character in it)."""
+
+
+def _xml_chars(text: str) -> str:
+    """``text`` with the characters XML cannot hold dropped, so that every chart we write opens again."""
+    return _NOT_XML.sub("", text)
+
+
 def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, title: str = "") -> str:
     """The OXS document for ``pattern`` (only the threads it uses are listed, in palette order)."""
     from ..symbols import ensure_symbols
@@ -65,7 +74,7 @@ def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, tit
     brand = small.palette.brand.strip()
 
     def attrs(**kw: Any) -> str:
-        return " ".join(f"{k}={quoteattr(str(v))}" for k, v in kw.items())
+        return " ".join(f"{k}={quoteattr(_xml_chars(str(v)))}" for k, v in kw.items())
 
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<chart>"]
     lines.append("<format " + attrs(**{f"comments{n:02d}": c for n, c in enumerate(_FORMAT_COMMENTS, 1)}) + "/>")
@@ -157,13 +166,15 @@ def read_oxs(path: str | Path) -> Pattern:
     except OSError as e:
         raise PatternFileError(f"cannot read {p}: {e.strerror or e}.") from None
 
-    # 1. the XML. Entity declarations are refused outright: a chart never needs them, and they are how XML files
-    # are made to explode in memory.
-    head = data[: data.find(b"<chart") if b"<chart" in data else len(data)]
-    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in data[:65536].upper():
-        raise _bad(p, "it contains a document type declaration, which OXS charts never have.")
+    # 1. the XML. A document type declaration is refused by the parser itself, in any encoding: a chart never
+    # needs one, and entities are how XML files are made to explode in memory or read other files.
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
-        root = ET.fromstring(data)
+        root = fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise _bad(p, "it contains a document type declaration, which OXS charts never have.") from None
     except ET.ParseError as e:
         line, col = e.position
         raise _bad(p, f"it is not valid XML (line {line}, column {col + 1}); the file is damaged or not an "
@@ -179,7 +190,7 @@ def read_oxs(path: str | Path) -> Pattern:
         try:
             props.set("chartwidth", str(max(int(float(x)) for x, _ in spots) + 1))
             props.set("chartheight", str(max(int(float(y)) for _, y in spots) + 1))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _bad(p, "it has no <properties> and no stitches, so the chart size is unknown.") from None
     width = _int_attr(props, "chartwidth", p, "<properties>")
     height = _int_attr(props, "chartheight", p, "<properties>")
@@ -221,7 +232,8 @@ def read_oxs(path: str | Path) -> Pattern:
     if not threads:
         raise _bad(p, "its palette lists no threads (the chart is empty).")
 
-    # 4. the stitches
+    # 4. the stitches, as positions in the thread list: a palette index from the file never sizes an array
+    position = {pi: k for k, pi in enumerate(sorted(threads))}
     grid = np.full((height, width), EMPTY, np.int64)
     fulls = root.find("fullstitches")
     skipped: dict[str, int] = {}
@@ -238,7 +250,7 @@ def read_oxs(path: str | Path) -> Pattern:
         if pi not in threads:
             skipped["stitches of missing threads"] = skipped.get("stitches of missing threads", 0) + 1
             continue
-        grid[y, x] = pi
+        grid[y, x] = position[pi]
 
     for section, child in (("partstitches", "partstitch"), ("backstitches", "backstitch"),
                            ("ornaments_inc_knots_and_beads", "object")):
@@ -249,9 +261,7 @@ def read_oxs(path: str | Path) -> Pattern:
 
     # 5. palette: built-in entries where the brand is a built-in palette's, the file's own otherwise
     palette, remap = _palette_for(threads, title, material)
-    lut = np.full(max(threads) + 2, EMPTY, np.int64)
-    for pi, idx in remap.items():
-        lut[pi] = idx
+    lut = np.array([remap[pi] for pi in sorted(threads)], np.int64)
     grid = np.where(grid == EMPTY, EMPTY, lut[np.clip(grid, 0, None)])
     metadata: dict[str, Any] = {"title": title, "source": readable(p.name),
                                 "oxs_software": (props.get("software") or "").strip()}
