@@ -171,3 +171,31 @@ def test_export_into_an_existing_folder_names_the_file_after_the_pattern(photo: 
 
     with pytest.raises(InputError, match="is a folder"):  # the library itself never writes beside a folder
         export(load_pixl(pixl), "oxs", folder)
+
+
+def test_library_warnings_show_only_with_debug(photo: Path, tmp_path: Path, capsys, caplog, monkeypatch) -> None:
+    import logging
+    import warnings
+
+    from pixlcraft.cli import convert as convert_cmd
+
+    real = convert_cmd.run
+
+    def noisy(args):
+        warnings.warn("Palette images with Transparency expressed in bytes should be converted", UserWarning,
+                      stacklevel=2)
+        logging.getLogger("transformers").warning("Some weights of the model were not used")
+        return real(args)
+
+    monkeypatch.setattr(convert_cmd, "run", noisy)
+    out = tmp_path / "o.pixl"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["convert", str(photo), "--width", "10", "-o", str(out)]) == 0
+        assert not seen and "weights" not in caplog.text
+        assert capsys.readouterr().err == ""
+        assert main(["--debug", "convert", str(photo), "--width", "10", "-o", str(out)]) == 0
+        assert [str(w.message) for w in seen] == [
+            "Palette images with Transparency expressed in bytes should be converted"]
+        assert "weights of the model" in caplog.text
+    assert logging.getLogger("x").isEnabledFor(logging.WARNING)  # nothing stays switched off afterwards

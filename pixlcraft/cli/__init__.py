@@ -12,7 +12,8 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .. import __version__
 from ..errors import Cancelled, PixlcraftError
@@ -55,6 +56,29 @@ def _silence_stdout() -> None:
         pass
 
 
+@contextmanager
+def _quiet_libraries(debug: bool) -> Iterator[None]:
+    """Library warnings (Pillow, torch, transformers, diffusers) are for developers: without ``--debug`` the
+    user sees only PixlCraft's own messages. Undone afterwards, for callers that run several commands."""
+    import logging
+    import os
+    import warnings
+
+    if debug:
+        yield
+        return
+    for name in ("TRANSFORMERS_VERBOSITY", "DIFFUSERS_VERBOSITY"):
+        os.environ.setdefault(name, "error")
+    before = logging.root.manager.disable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(before)
+
+
 INPUT_ARGUMENTS = ("input", "pattern", "image", "resume", "lora", "owned", "palette")
 """Arguments that name files a command reads; no command may write over them."""
 
@@ -71,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     inputs = [v for v in (getattr(args, name, None) for name in INPUT_ARGUMENTS) if isinstance(v, str)]
     try:
-        with protect_inputs(*inputs):
+        with protect_inputs(*inputs), _quiet_libraries(args.debug):
             return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"pixlcraft: {exc}", file=sys.stderr)
