@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .fileio import atomic_write, readable
+from .fileio import atomic_write, readable, sweep_stale
 from .pattern import Pattern, load_pixl, save_pixl
 
 __all__ = ["AUTOSAVE_DIR_ENV", "Autosaver", "Recovery", "autosave_dir", "find_recoverable"]
@@ -176,6 +176,8 @@ class Autosaver:
     ) -> None:
         self.interval_s = float(interval_s)
         self.folder = Path(folder) if folder is not None else autosave_dir()
+        if self.folder.is_dir():
+            sweep_stale(self.folder)  # temp files of a session that was killed mid-write
         self._clock = clock
         stem = f"autosave-{os.getpid()}-{secrets.token_hex(4)}"
         self.pattern_path = self.folder / f"{stem}.pixl"

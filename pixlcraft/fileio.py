@@ -7,10 +7,12 @@ therefore leaves either the old file or the new one, never a truncated mix — a
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
@@ -91,11 +93,12 @@ def _check_target(path: Path) -> Path:
 def _create_temp(path: Path, folder: Path) -> tuple[int, Path]:
     """A new, exclusive temp file in the target's folder (same file system, so the rename is atomic).
 
-    ``os.open`` with mode 0o666 lets the process umask decide the permissions, exactly as for a file written
-    directly; ``mkstemp`` would make every saved pattern private (0o600) instead.
+    The name carries our process id, so a later run can tell a temp file left by a killed process from one
+    being written right now (:func:`sweep_stale`). ``os.open`` with mode 0o666 lets the process umask decide the
+    permissions, exactly as for a file written directly; ``mkstemp`` would make every saved pattern private.
     """
     for _ in range(100):
-        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = folder / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
         except FileExistsError:
@@ -104,6 +107,38 @@ def _create_temp(path: Path, folder: Path) -> tuple[int, Path]:
             raise InputError(f"cannot write {path}: {_reason(e)}.") from None
         return fd, tmp
     raise InputError(f"cannot write {path}: could not create a temporary file in {folder}.")
+
+
+@contextmanager
+def _staged(target: Path, mode: str, encoding: str, newline: str | None) -> Iterator[tuple[IO[Any], Path]]:
+    """A complete, flushed temp file for ``target`` (the caller renames it); removed if the block fails."""
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write supports mode 'wb' or 'w', not {mode!r}")
+    folder = _check_target(target)
+    refuse_input(target)
+    sweep_stale(folder)
+    fd, tmp = _create_temp(target, folder)
+    try:
+        try:
+            f = os.fdopen(fd, "wb") if mode == "wb" else os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        except BaseException:
+            os.close(fd)
+            raise
+        with f:
+            yield f, tmp
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            # Keep the permissions of a file being overwritten (e.g. one the user made read-only for others).
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        except OSError:
+            pass
+    except OSError as e:
+        _remove_quietly(tmp)
+        raise InputError(f"cannot write {target}: {_reason(e)}.") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
 
 
 @contextmanager
@@ -116,37 +151,110 @@ def atomic_write(
     user can fix (missing or read-only folder, full disk) become :class:`InputError` ("cannot write …");
     any other exception from the block is re-raised unchanged after the temp file is removed.
     """
-    if mode not in ("wb", "w"):
-        raise ValueError(f"atomic_write supports mode 'wb' or 'w', not {mode!r}")
     target = Path(path)
-    folder = _check_target(target)
-    refuse_input(target)
-    fd, tmp = _create_temp(target, folder)
+    with _staged(target, mode, encoding, newline) as (f, tmp):
+        yield f
     try:
-        try:
-            if mode == "wb":
-                f = os.fdopen(fd, "wb")
-            else:
-                f = os.fdopen(fd, "w", encoding=encoding, newline=newline)
-        except BaseException:
-            os.close(fd)
-            raise
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            # Keep the permissions of a file being overwritten (e.g. one the user made read-only for others).
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        except OSError:
-            pass
         os.replace(tmp, target)
     except OSError as e:
         _remove_quietly(tmp)
         raise InputError(f"cannot write {target}: {_reason(e)}.") from None
-    except BaseException:
-        _remove_quietly(tmp)
+
+
+def write_set(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> list[Path]:
+    """Write files that belong together (a chart in colour and in black and white) so that they are all from
+    this call or all as before.
+
+    Every file goes to its temp file first; only when all are complete is a small journal written naming each
+    temp and its target, then the temps are renamed and the journal removed. A process killed during the
+    renames leaves the journal behind, and the next write into that folder (:func:`sweep_stale`) finishes the
+    renames, so the set never stays mixed."""
+    targets = [Path(p) for p, _ in files]
+    staged: list[Path] = []
+    try:
+        with ExitStack() as stack:
+            for target, (_, data) in zip(targets, files, strict=True):
+                f, tmp = stack.enter_context(_staged(target, "wb", "utf-8", None))
+                f.write(data)
+                staged.append(tmp)
+    except BaseException:  # one failed: the others, complete or not, go too
+        for tmp in staged:
+            _remove_quietly(tmp)
         raise
+    # every temp file is now complete and flushed
+    journal = targets[0].parent / f".{targets[0].name}.{os.getpid()}-{secrets.token_hex(4)}.set"
+    try:
+        with open(journal, "w", encoding="utf-8") as j:
+            json.dump([[t.name, str(target.name)] for t, target in zip(staged, targets, strict=True)], j)
+            j.flush()
+            os.fsync(j.fileno())
+        for tmp, target in zip(staged, targets, strict=True):
+            os.replace(tmp, target)
+    except OSError as e:
+        for tmp in staged:
+            _remove_quietly(tmp)
+        _remove_quietly(journal)
+        raise InputError(f"cannot write {targets[0]}: {_reason(e)}.") from None
+    _remove_quietly(journal)
+    return targets
+
+
+_OURS = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.(?P<kind>tmp|set)$")
+STALE_AFTER_S = 24 * 3600
+"""Where a process cannot be asked whether it still runs (Windows), a temp file this old is left over."""
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # unknown: the age decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's process, alive
+        return True
+    return True
+
+
+def sweep_stale(folder: str | os.PathLike[str]) -> int:
+    """Finish or remove what killed writers left in ``folder``: journals are rolled forward (their complete
+    temps renamed into place), then stray temp files are deleted. Returns how many files were tidied."""
+    import time
+
+    tidied = 0
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(".") and _OURS.match(e.name)]
+    except OSError:
+        return 0
+    now = time.time()
+
+    def stale(entry: os.DirEntry, pid: int) -> bool:
+        try:
+            old = now - entry.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            return False
+        return old or not _alive(pid)
+
+    for entry in sorted(entries, key=lambda e: not e.name.endswith(".set")):  # journals first
+        m = _OURS.match(entry.name)
+        if m is None or not stale(entry, int(m["pid"])):
+            continue
+        if m["kind"] == "set":
+            try:
+                with open(entry.path, encoding="utf-8") as j:
+                    pairs = json.load(j)
+                for tmp_name, target_name in pairs:
+                    tmp = Path(folder) / str(tmp_name)
+                    if tmp.is_file() and "/" not in str(target_name) and os.sep not in str(target_name):
+                        os.replace(tmp, Path(folder) / str(target_name))
+                        tidied += 1
+            except (OSError, ValueError, TypeError):
+                pass
+        _remove_quietly(Path(entry.path))
+        tidied += 1
+    return tidied
 
 
 def _remove_quietly(tmp: Path) -> None:

@@ -184,7 +184,7 @@ def test_library_warnings_show_only_with_debug(photo: Path, tmp_path: Path, caps
     def noisy(args):
         warnings.warn("Palette images with Transparency expressed in bytes should be converted", UserWarning,
                       stacklevel=2)
-        logging.getLogger("transformers").warning("Some weights of the model were not used")
+        logging.getLogger("some.library").warning("Some weights of the model were not used")
         return real(args)
 
     monkeypatch.setattr(convert_cmd, "run", noisy)

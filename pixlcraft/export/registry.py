@@ -46,14 +46,13 @@ import importlib
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, write_set
 from ..jobs import CancelToken, ProgressCallback, Reporter
 
 if TYPE_CHECKING:
@@ -336,11 +335,6 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_files(files: Iterable[tuple[Path, bytes]]) -> list[Path]:
-    """Write several files that belong together, all or nothing as far as the disk allows: every file goes to
-    its own temporary file first, and only when all are complete are they renamed into place (so a full disk
-    while writing the second leaves the first target untouched too)."""
-    files = list(files)
-    with ExitStack() as stack:
-        for path, data in files:
-            stack.enter_context(atomic_write(path, "wb")).write(data)
-    return [path for path, _ in files]
+    """Write several files that belong together, all from this export or all as before
+    (:func:`~pixlcraft.fileio.write_set`)."""
+    return write_set(list(files))
