@@ -188,7 +188,7 @@ def convert_photo(
     # 5. optional dithering over the chosen colours
     if options.dither == "floyd-steinberg":
         rep.report("Dithering", done, steps)
-        grid = floyd_steinberg(lab, palette.lab, allowed, mask)
+        grid = floyd_steinberg(lab, palette.lab, allowed, mask, check=rep.check)
     done += 1
 
     # 6. confetti clean-up
