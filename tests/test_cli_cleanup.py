@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,52 @@ def test_cleanup_first_with_esrgan_enlarges_a_small_photo_to_two_pixels_per_cell
     args = _parser().parse_args(["--width", "18", "--cleanup-first", "auto", "--cleanup-device", "cpu"])
     result = apply_cleanup(args, photo)
     assert (result.width, result.height) == (36, 24)
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_ctrl_c_stops_the_real_esrgan_workers_too(tmp_path: Path) -> None:
+    """Interrupting `pixlcraft cleanup` must not leave worker processes (1.5 GB each) computing on."""
+    import signal
+    import time
+
+    photo = tmp_path / "in.png"
+    sample = Path(__file__).resolve().parents[1] / "resources" / "samples" / "astronaut.jpg"
+    Image.open(sample).resize((320, 320)).save(photo)
+    proc = subprocess.Popen([sys.executable, "-m", "pixlcraft.cli", "cleanup", str(photo), "--tile", "256",
+                             "--workers", "2", "--long-side", "1280", "-o", str(tmp_path / "out.png")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) == 2, "the workers never started"
+    time.sleep(3)  # both busy on a 256-pixel tile, about 14 s of work each on this machine
+    proc.send_signal(signal.SIGINT)  # to the command only, as `kill -INT` does
+    # the workers are stopped, not waited for: well before their tiles could have finished
+    assert proc.wait(timeout=8) == 130
+    deadline = time.monotonic() + 2
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(w) for w in workers)
+    assert not (tmp_path / "out.png").exists()
+    assert "Traceback" not in proc.stderr.read().decode()

@@ -167,7 +167,8 @@ def _outputs(image, order, model, parallel: int, reporter: Reporter | None, stag
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixlcraft-tile") as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="pixlcraft-tile")
+    try:
         in_flight: deque = deque()
         done = 0
         for i in range(total):
@@ -179,3 +180,8 @@ def _outputs(image, order, model, parallel: int, reporter: Reporter | None, stag
             in_flight.append(pool.submit(model, piece(i)))
         while in_flight:
             yield in_flight.popleft().result()
+    except BaseException:
+        # Ctrl+C or a failed tile: do not wait here for the tiles in flight; the caller stops their workers
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
