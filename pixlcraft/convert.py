@@ -31,6 +31,7 @@ from .nearest import nearest_colors
 from .palette import Palette
 from .pattern import EMPTY, Pattern
 from .sizing import Crop, crop_to_aspect, target_cells
+from .symbols import MAX_SYMBOLS
 
 Dither = Literal["none", "floyd-steinberg"]
 AlphaMode = Literal["composite", "empty"]
@@ -45,6 +46,7 @@ class ConvertOptions:
     height: int | None = None
     crop: Crop | None = None
     max_colors: int | None = None
+    """Colour budget. None: every colour the photo needs, up to the number a chart can print (151)."""
     dither: Dither = "none"
     cleanup: bool = True
     confetti_tolerance: float = DEFAULT_TOLERANCE
@@ -176,11 +178,17 @@ def convert_photo(
     grid[mask] = idx
     done += 1
 
-    # 4. colour budget: the K colours that minimise total error, then re-map
-    if options.max_colors is not None:
-        rep.report(f"Choosing the best {options.max_colors} colours", done, steps)
-        if np.unique(idx).size > options.max_colors:
-            allowed = choose_colors(lab[mask], palette.lab, options.max_colors, allowed=allowed)
+    # 4. colour budget: the K colours that minimise total error, then re-map. Without one, a pattern that
+    #    would need more colours than a chart has symbols gets the largest budget a chart can print, so the
+    #    default never leads into an export that must refuse it.
+    budget = options.max_colors
+    if budget is None and np.unique(idx).size > MAX_SYMBOLS:
+        budget = MAX_SYMBOLS
+        steps += 1
+    if budget is not None:
+        rep.report(f"Choosing the best {budget} colours", done, steps)
+        if np.unique(idx).size > budget:
+            allowed = choose_colors(lab[mask], palette.lab, budget, allowed=allowed)
             idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
             grid[mask] = idx
         done += 1
@@ -215,7 +223,7 @@ def convert_photo(
                 "height": height,
                 "crop": None if crop is None else [crop.left, crop.top, crop.right, crop.bottom],
                 "photo_size": [photo.width, photo.height],  # what the crop's pixels refer to
-                "max_colors": options.max_colors,
+                "max_colors": budget,
                 "dither": options.dither,
                 "cleanup": options.cleanup,
                 "confetti_tolerance": options.confetti_tolerance,

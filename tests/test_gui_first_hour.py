@@ -250,7 +250,7 @@ def test_export_offers_only_what_fits_the_pattern(qtbot, window, dialogs):  # no
 def test_a_chart_with_too_many_colours_offers_to_reduce_them(qtbot, window, dialogs, monkeypatch):  # noqa: F811
     from pixlcraft.gui import errors
 
-    window.document.open(_dmc_pattern(200, None), saved=True)
+    window.document.open(_dmc_pattern(200, 400), saved=True)  # an explicit budget above the chart's 151
     used = len(window.document.pattern.used_indices())
     assert used > 151
     dialog = window.open_export_dialog()
