@@ -10,7 +10,7 @@ pytest.importorskip("diffusers")
 
 from pixlcraft import model_loading, models  # noqa: E402
 from pixlcraft.convert import ConvertOptions, convert_photo  # noqa: E402
-from pixlcraft.errors import Cancelled, InputError  # noqa: E402
+from pixlcraft.errors import Cancelled, InputError, PixlcraftError  # noqa: E402
 from pixlcraft.imageio import photo_from_array  # noqa: E402
 from pixlcraft.jobs import CancelToken  # noqa: E402
 from pixlcraft.models import ModelMissingError  # noqa: E402
@@ -248,6 +248,22 @@ def test_a_state_from_another_request_is_refused_before_loading(tiny_models, ref
         load_state(garbage)
     with pytest.raises(InputError, match="does not exist"):
         load_state(tmp_path / "absent.state")
+    # tampered: a valid header over damaged contents
+    import torch
+
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    for damage in (lambda d: d.pop("fingerprint"), lambda d: d.__setitem__("optimizer", 7),
+                   lambda d: d.__setitem__("reference", "not a tensor")):
+        tampered = dict(payload)
+        damage(tampered)
+        torch.save(tampered, tmp_path / "tampered.state")
+        with pytest.raises(InputError, match="is damaged"):
+            load_state(tmp_path / "tampered.state")
+    monkeypatch.undo()  # models may load now: the optimiser's own part is checked once they have
+    state = load_state(path)
+    del state.optimizer["logits"]  # the optimiser's own part damaged
+    with pytest.raises(PixlcraftError, match="resume state is damaged"):
+        generate(_request(tiny_models, steps=4, resume=state))
 
 
 # -- checks and errors -------------------------------------------------------------------------------------------

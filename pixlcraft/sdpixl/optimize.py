@@ -489,7 +489,15 @@ class SDPixlOptimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from :meth:`state_dict`; raises ``ValueError`` if the state belongs to another run."""
+        """Continue from :meth:`state_dict`; raises ``ValueError`` if the state belongs to another run or is
+        damaged (a field missing or of the wrong kind, in a file whose header looked right)."""
+        try:
+            self._load_state(state)
+        except (KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
+            raise ValueError(f"the resume state is damaged ({type(exc).__name__}: {exc}); start again without "
+                             "--resume") from None
+
+    def _load_state(self, state: dict[str, Any]) -> None:
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"this resume state has version {state.get('version')}, expected {STATE_VERSION}")
         if state["recipe"] != self.recipe.to_dict():

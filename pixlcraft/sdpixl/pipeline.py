@@ -239,13 +239,17 @@ def load_state(path: str | os.PathLike[str]) -> ResumeState:
             f"{STATE_VERSION}. Start again without --resume."
         )
     reference = payload.get("reference")
-    return ResumeState(
-        fingerprint=dict(payload["fingerprint"]),
-        optimizer=dict(payload["optimizer"]),
-        reference=None if reference is None else reference.numpy().astype(np.uint8),
-        reference_scores=list(payload.get("reference_scores", [])),
-        path=p,
-    )
+    try:
+        return ResumeState(
+            fingerprint=dict(payload["fingerprint"]),
+            optimizer=dict(payload["optimizer"]),
+            reference=None if reference is None else reference.numpy().astype(np.uint8),
+            reference_scores=[float(s) for s in payload.get("reference_scores", [])],
+            path=p,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):  # a valid header over damaged contents
+        raise InputError(f"The resume state '{p}' is damaged (its contents are not what PixlCraft wrote). Start "
+                         "again without --resume.") from None
 
 
 #: How a fingerprint key is named when a resume state does not match.
