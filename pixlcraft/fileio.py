@@ -2,7 +2,10 @@
 
 Every pattern file and export goes through :func:`atomic_write`: the bytes go to a temporary file next to the
 target and only a complete, flushed file is renamed over it. A crash, a full disk or a cancelled export
-therefore leaves either the old file or the new one, never a truncated mix — and never a stray temp file.
+therefore leaves either the old file or the new one, never a truncated mix. A process killed outright can
+leave its temp file, or a set of files half renamed (:func:`write_set`); the next write into that folder
+tidies both (:func:`sweep_stale`). While a command runs, the files it reads cannot be written over
+(:func:`protect_inputs`).
 """
 
 from __future__ import annotations
