@@ -119,7 +119,6 @@ def _staged(target: Path, mode: str, encoding: str, newline: str | None) -> Iter
         raise ValueError(f"atomic_write supports mode 'wb' or 'w', not {mode!r}")
     folder = _check_target(target)
     refuse_input(target)
-    sweep_stale(folder)
     fd, tmp = _create_temp(target, folder)
     try:
         try:
@@ -155,6 +154,7 @@ def atomic_write(
     any other exception from the block is re-raised unchanged after the temp file is removed.
     """
     target = Path(path)
+    sweep_stale(target.parent)
     with _staged(target, mode, encoding, newline) as (f, tmp):
         yield f
     try:
@@ -173,6 +173,10 @@ def write_set(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> list[Pat
     renames leaves the journal behind, and the next write into that folder (:func:`sweep_stale`) finishes the
     renames, so the set never stays mixed."""
     targets = [Path(p) for p, _ in files]
+    folder = targets[0].parent
+    if any(t.parent != folder for t in targets):
+        raise ValueError("write_set writes files side by side in one folder (its journal names them there)")
+    sweep_stale(folder)
     staged: list[Path] = []
     try:
         with ExitStack() as stack:
@@ -185,10 +189,10 @@ def write_set(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> list[Pat
             _remove_quietly(tmp)
         raise
     # every temp file is now complete and flushed
-    journal = targets[0].parent / f".{targets[0].name}.{os.getpid()}-{secrets.token_hex(4)}.set"
+    journal = folder / f".{targets[0].name}.{os.getpid()}-{secrets.token_hex(4)}.set"
     try:
         with open(journal, "w", encoding="utf-8") as j:
-            json.dump([[t.name, str(target.name)] for t, target in zip(staged, targets, strict=True)], j)
+            json.dump([[t.name, target.name] for t, target in zip(staged, targets, strict=True)], j)
             j.flush()
             os.fsync(j.fileno())
         for tmp, target in zip(staged, targets, strict=True):
@@ -228,7 +232,7 @@ def sweep_stale(folder: str | os.PathLike[str]) -> int:
 
     tidied = 0
     try:
-        entries = [e for e in os.scandir(folder) if e.name.startswith(".") and _OURS.match(e.name)]
+        found = [(e, m) for e in os.scandir(folder) if e.name.startswith(".") and (m := _OURS.match(e.name))]
     except OSError:
         return 0
     now = time.time()
@@ -240,9 +244,8 @@ def sweep_stale(folder: str | os.PathLike[str]) -> int:
             return False
         return old or not _alive(pid)
 
-    for entry in sorted(entries, key=lambda e: not e.name.endswith(".set")):  # journals first
-        m = _OURS.match(entry.name)
-        if m is None or not stale(entry, int(m["pid"])):
+    for entry, m in sorted(found, key=lambda em: em[1]["kind"] != "set"):  # journals first
+        if not stale(entry, int(m["pid"])):
             continue
         if m["kind"] == "set":
             try:

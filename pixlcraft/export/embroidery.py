@@ -86,7 +86,7 @@ def _zigzag(a: int, b: int, r: int, forward: bool) -> list[tuple[int, int]]:
     return points
 
 
-def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int, int]]]:
+def _component_path(mask: np.ndarray, y0: int, x0: int) -> list[tuple[int, int]]:
     """One path (cell-corner points) covering one connected area given as a mask with its top-left at (y0, x0).
 
     Each run of cells in a row is sewn as a there-and-back pass (ending at its bottom-left corner, which is the
@@ -111,7 +111,7 @@ def _component_paths(mask: np.ndarray, y0: int, x0: int) -> list[list[tuple[int,
         d = np.abs(starts[:, 0] - here[0]) + np.abs(starts[:, 1] - here[1])
         d[~left] = np.inf
         i = int(np.argmin(d))
-    return [joined]
+    return joined
 
 
 TRAVEL_COST = {2: 1, 5: 1, 8: 1, 1: 3}
@@ -206,25 +206,25 @@ def plan_stitches(pattern: Pattern, cell_mm: float, reporter: Reporter | None = 
         for k in range(1, n):
             x, y, w, h = (int(v) for v in stats[k, :4])
             sub = labels[y : y + h, x : x + w] == k
-            comps.append(_component_paths(sub, y, x))
-        starts = np.array([c[0][0] for c in comps], float)
-        ends = np.array([c[-1][-1] for c in comps], float)
+            comps.append(_component_path(sub, y, x))
+        starts = np.array([c[0] for c in comps], float)
+        ends = np.array([c[-1] for c in comps], float)
         # From one area to the next the needle walks under cells of colours still to come where it can, rather
         # than jump: their crosses hide the walk, and every jump saved is a trim saved.
         later = np.isin(grid, colours[n_done + 1 :])
         own = mask.astype(bool)
         paths: list[list[tuple[int, int]]] = []
         for i in _order_components(starts, ends):
-            for p in comps[i]:
-                if paths and paths[-1][-1] != p[0] and math.dist(paths[-1][-1], p[0]) <= MAX_WALK_CELLS:
-                    walk = _travel(own, 0, 0, paths[-1][-1], p[0], later, 3 * MAX_WALK_CELLS)
-                    if walk is not None and len(walk) - 1 <= MAX_WALK_CELLS:
-                        paths[-1].extend(walk[1:-1])
-                        paths[-1].append(p[0])
-                if paths and paths[-1][-1] == p[0]:
-                    paths[-1].extend(p[1:])
-                else:
-                    paths.append(list(p))
+            p = comps[i]
+            if paths and paths[-1][-1] != p[0] and math.dist(paths[-1][-1], p[0]) <= MAX_WALK_CELLS:
+                walk = _travel(own, 0, 0, paths[-1][-1], p[0], later, 3 * MAX_WALK_CELLS)
+                if walk is not None and len(walk) - 1 <= MAX_WALK_CELLS:
+                    paths[-1].extend(walk[1:-1])
+                    paths[-1].append(p[0])
+            if paths and paths[-1][-1] == p[0]:
+                paths[-1].extend(p[1:])
+            else:
+                paths.append(p)
         blocks.append(ColourBlock(int(idx), [np.asarray(p, float) * cell_mm for p in paths]))
     return blocks
 
