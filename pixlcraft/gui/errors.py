@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -170,3 +171,15 @@ def ask_choice(parent: QWidget | None, title: str, label: str, items: list[str],
 
     item, ok = QInputDialog.getItem(parent, title, label, items, current, False)
     return str(item) if ok else None
+
+
+def refuse_photo(parent: QWidget | None, target: str | Path, photos: tuple[str, ...], doing: str) -> bool:
+    """True (after telling the user) when ``target`` is one of ``photos``, the files a pattern was made from:
+    ``doing`` ("saving", "exporting") over one would replace the user's photo."""
+    from ..fileio import same_file
+
+    if not any(p and same_file(target, p) for p in photos):
+        return False
+    show_error(parent, f"{Path(target).name} is the photo this pattern was made from; {doing} over it would "
+               "replace the photo. Choose another file name.", "That is your photo")
+    return True

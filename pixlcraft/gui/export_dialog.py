@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..fileio import protect_inputs, same_file
+from ..fileio import protect_inputs
 from ..pattern import Pattern
 from ..settings import Settings
 from . import errors
@@ -476,9 +476,7 @@ class ExportDialog(QDialog):
             errors.show_error(self, "Choose where to save the file first.", "No file name")
             return
         target = Path(path).expanduser()
-        if any(same_file(target, p) for p in self.inputs):
-            errors.show_error(self, f"{target.name} is the photo this pattern was made from; exporting over it "
-                              "would replace the photo. Choose another file name.", "That is your photo")
+        if errors.refuse_photo(self, target, self.inputs, "exporting"):
             return
         if target.exists() and not errors.ask_yes_no(
             self, "Replace file?", f"{target.name} already exists in {target.parent}. Replace it?", "Replace",

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 from ..autosave import Autosaver
 from ..choices import load_choices, save_choices
 from ..errors import InputError, PixlcraftError
-from ..fileio import same_file
 from ..palette import PaletteEntry
 from ..pattern import EMPTY, Pattern
 from ..recent import RecentFiles
@@ -446,9 +445,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         used only when the window is about to close or replace the pattern."""
         if self.document.pattern is None:
             return False
-        if self.document.photo_path and same_file(path, self.document.photo_path):
-            errors.show_error(self, f"{Path(path).name} is the photo this pattern was made from; saving over it "
-                              "would replace the photo. Choose another file name.", "That is your photo")
+        if errors.refuse_photo(self, path, (self.document.photo_path,), "saving"):
             return False
         revision = self.document.revision
         snapshot = self.document.pattern.copy()
