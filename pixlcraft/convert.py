@@ -31,7 +31,7 @@ from .nearest import nearest_colors
 from .palette import Palette
 from .pattern import EMPTY, Pattern
 from .sizing import Crop, crop_to_aspect, target_cells
-from .symbols import MAX_SYMBOLS
+from .symbols import MAX_SYMBOLS, SINGLE_SYMBOLS
 
 Dither = Literal["none", "floyd-steinberg"]
 AlphaMode = Literal["composite", "empty"]
@@ -72,6 +72,9 @@ class ConvertOptions:
     def validate(self) -> None:
         if self.max_colors is not None and self.max_colors < 1:
             raise InputError(f"--max-colors must be at least 1 (got {self.max_colors}).")
+        if self.max_colors is not None and self.max_colors > MAX_SYMBOLS:
+            raise InputError(f"--max-colors can be at most {MAX_SYMBOLS}, the most colours a chart can tell apart "
+                             f"by symbol (got {self.max_colors}).")
         if self.dither not in DITHER_CHOICES:
             raise InputError(f"unknown dithering '{self.dither}'; choose one of: {', '.join(DITHER_CHOICES)}.")
         if self.alpha not in ("composite", "empty"):
@@ -179,11 +182,11 @@ def convert_photo(
     done += 1
 
     # 4. colour budget: the K colours that minimise total error, then re-map. Without one, a pattern that
-    #    would need more colours than a chart has symbols gets the largest budget a chart can print, so the
-    #    default never leads into an export that must refuse it.
+    #    would need more colours than a chart has one-glyph symbols gets that many, so the default chart is
+    #    easy to read and never leads into an export that must refuse it.
     budget = options.max_colors
-    if budget is None and np.unique(idx).size > MAX_SYMBOLS:
-        budget = MAX_SYMBOLS
+    if budget is None and np.unique(idx).size > SINGLE_SYMBOLS:
+        budget = SINGLE_SYMBOLS
         steps += 1
     if budget is not None:
         rep.report(f"Choosing the best {budget} colours", done, steps)

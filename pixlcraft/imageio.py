@@ -10,12 +10,13 @@ portrait photo is not stitched lying on its side. Anything the loader cannot rea
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 from .errors import InputError
 from .fileio import existing_file
@@ -35,7 +36,10 @@ class Photo:
     path: str = ""
     """Where it came from, for messages and pattern metadata."""
     full_size: tuple[int, int] | None = None
-    """(width, height) of the whole image when it was decoded smaller (JPEG draft mode); None when at full size."""
+    """(width, height) of the whole image when it was decoded smaller; None when at full size."""
+    for_cells: tuple[int | None, int | None] | None = None
+    """The pattern size it was decoded smaller for, when smaller than a plain load would give (a JPEG decoded
+    at the size one pattern needs); None when no plain load would give more pixels."""
     _linear: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def linear(self) -> np.ndarray:
@@ -68,9 +72,8 @@ def _not_readable(path: str | Path, reason: str) -> InputError:
 
 
 def _too_large(path: str | Path, size: tuple[int, int] | None) -> InputError:
-    limit = Image.MAX_IMAGE_PIXELS
     what = f" ({size[0]}×{size[1]} pixels)" if size else ""
-    most = f"; the most PixlCraft opens is {limit / 1e6:.0f} megapixels" if limit else ""
+    most = f"; the most PixlCraft opens is {MAX_PHOTO_PIXELS / 1e6:.3g} megapixels"
     return InputError(
         f"{_name(path)} is too large to open safely{what}{most}. Shrink it in an image editor first."
     )
@@ -135,20 +138,31 @@ def _to_unit_float(a: np.ndarray, path: str | Path) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- files
 
 
-#: Pixels per cell a pattern needs at least: the draft decode never goes below this.
+#: Pixels per cell a pattern needs at least: a reduced decode never goes below this.
 MIN_PIXELS_PER_CELL = 4
 #: Smaller photos are always decoded whole (it costs little), so their patterns are exactly as before.
 DRAFT_MIN_PIXELS = 4_000_000
+#: The most pixels a photo is worked on at. Every later step holds several float copies (sRGB, linear light,
+#: Lab of the cells' sources), about 37 bytes a pixel in all, so this keeps a convert under about 1 GB; it is
+#: still 4 pixels a cell for the largest pattern (1000×1000 cells).
+WORK_PIXELS = 16_000_000
+#: The largest photo accepted (a 200 MP phone photo is 16320×12240). Larger pictures are refused with a
+#: clear message, except JPEGs that the decoder itself can read at 1/8 scale within it.
+MAX_PHOTO_PIXELS = 210_000_000
+
+# Pillow refuses above twice its own limit while opening; PixlCraft checks its own limit (above) itself.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PHOTO_PIXELS)
 
 
 def load_photo(path: str | Path, cells: tuple[int | None, int | None] | None = None) -> Photo:
     """Read an image file (PNG, JPEG, GIF, TIFF, WebP, BMP, …) into a :class:`Photo`.
 
-    ``cells`` (width, height in cells; either may be None, as the size boxes allow) says what the photo is for:
-    a JPEG much larger than the pattern needs is then decoded at a reduced size by the decoder itself (DCT
-    scaling: 1/2, 1/4 or 1/8, never below :data:`MIN_PIXELS_PER_CELL` pixels a cell), which is several times
-    faster for a phone photo and averages to nearly the same cells. A JPEG above Pillow's decompression-bomb
-    limit is decoded at the reduced size that fits under it instead of being refused.
+    A photo larger than :data:`WORK_PIXELS` is reduced while it is read (area average), so memory stays
+    bounded for any accepted photo up to :data:`MAX_PHOTO_PIXELS`; a JPEG is reduced by its decoder (DCT scaling
+    1/2, 1/4 or 1/8), which never holds the whole picture. ``cells`` (width, height in cells; either may be
+    None, as the size boxes allow) says what the photo is for: a JPEG much larger than the pattern needs is
+    then decoded smaller still (never below :data:`MIN_PIXELS_PER_CELL` pixels a cell), which is several
+    times faster for a phone photo and averages to nearly the same cells.
 
     Raises :class:`InputError` for a missing, empty, damaged, non-image or absurdly large file.
     """
@@ -174,15 +188,19 @@ def decode_photo(data: bytes, p: Path, cells: tuple[int | None, int | None] | No
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with _open(data) as im:
                 full = im.size
-                _draft(im, cells)
-                limit = Image.MAX_IMAGE_PIXELS
-                if limit is not None and im.width * im.height > limit:
+                # (a PNG's EXIF may follow the pixels: reading it would load them with errors hidden, so
+                # only a JPEG's orientation is read before decoding, for the reduced decode's size)
+                turned = im.format == "JPEG" and _exif_orientation(im) in (5, 6, 7, 8)
+                for_cells = _draft(im, _pixels_needed(full, cells, turned))
+                if im.width * im.height > MAX_PHOTO_PIXELS:
                     raise _too_large(p, full)
                 im.load()
-                photo = _decode(im, data, p)
-                if im.size != full:
-                    turned = _exif_orientation(im) in (5, 6, 7, 8)
+                orientation = _exif_orientation(im)
+                turned = orientation in (5, 6, 7, 8)
+                photo = _decode(im, data, p, orientation)
+                if (photo.width, photo.height) != ((full[1], full[0]) if turned else full):
                     photo.full_size = (full[1], full[0]) if turned else full
+                    photo.for_cells = cells if for_cells else None
     except InputError:
         raise
     except Image.DecompressionBombError:
@@ -208,41 +226,120 @@ def _open(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
-def _draft(im: Image.Image, cells: tuple[int | None, int | None] | None) -> None:
-    """Ask the JPEG decoder for the smallest DCT scale that still gives every cell enough pixels (or that fits
-    under the decompression-bomb limit). Other formats, and JPEGs that are not much larger, are left alone."""
-    if im.format != "JPEG" or im.mode not in ("RGB", "L", "CMYK"):
-        return
+def _pixels_needed(size: tuple[int, int], cells: tuple[int | None, int | None] | None,
+                   turned: bool) -> tuple[int, int] | None:
+    """(width, height) in the file's own orientation that the pattern of ``cells`` needs at least, or None
+    when it needs the whole photo (no cells given, a small photo, or a size the converter will refuse)."""
+    w, h = size
+    if cells is None or w * h < DRAFT_MIN_PIXELS:
+        return None
     from .sizing import target_cells
 
-    w, h = im.size
-    turned = _exif_orientation(im) in (5, 6, 7, 8)
-    need: tuple[int, int] | None = None
-    if cells is not None and w * h >= DRAFT_MIN_PIXELS:
-        try:
-            cw, ch = target_cells(h if turned else w, w if turned else h, cells[0], cells[1])
-        except InputError:
-            return  # an impossible size: decode in full and let the converter say what is wrong
-        need = (cw * MIN_PIXELS_PER_CELL, ch * MIN_PIXELS_PER_CELL)
-        if turned:
-            need = (need[1], need[0])
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and w * h > limit:  # too big to decode whole: the largest scale that fits
-        scale = next((s for s in (2, 4, 8) if (w // s) * (h // s) <= limit), 8)
-        need = (max(need[0], -(-w // scale)), max(need[1], -(-h // scale))) if need else (-(-w // scale),
-                                                                                         -(-h // scale))
-    if need is None or (need[0] * 2 > w or need[1] * 2 > h) and w * h <= (limit or w * h):
-        return  # less than halving would help: decode in full, exactly as always
-    im.draft(im.mode, need)
+    try:
+        cw, ch = target_cells(h if turned else w, w if turned else h, cells[0], cells[1])
+    except InputError:
+        return None  # an impossible size: let the converter say what is wrong
+    need = (cw * MIN_PIXELS_PER_CELL, ch * MIN_PIXELS_PER_CELL)
+    return (need[1], need[0]) if turned else need
 
 
-def _decode(im: Image.Image, data: bytes, path: Path) -> Photo:
-    if _needs_opencv(im, data):
+def _work_size(size: tuple[int, int], need: tuple[int, int] | None) -> tuple[int, int]:
+    """The size to work at: at most :data:`WORK_PIXELS` (area kept in proportion) and, when a pattern's needs
+    are known and the photo is much larger, about that (but never under it)."""
+    w, h = size
+    scale = min(1.0, math.sqrt(WORK_PIXELS / (w * h)))
+    if need is not None:
+        scale = min(scale, max(need[0] / w, need[1] / h))
+    if scale > 0.5 and w * h <= WORK_PIXELS:
+        return size  # less than halving would help: work at full size, exactly as always
+    return max(1, math.floor(w * scale)), max(1, math.floor(h * scale))
+
+
+def _draft(im: Image.Image, need: tuple[int, int] | None) -> bool:
+    """Ask the JPEG decoder for the smallest DCT scale that still gives the work size (see :func:`_work_size`);
+    True when it was the pattern's needs, not the size bound, that made it decode smaller. Other formats,
+    and JPEGs that are not much larger, are left alone."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L", "CMYK"):
+        return False
+    target = _work_size(im.size, need)
+    if target == im.size:
+        return False
+    im.draft(im.mode, target)
+    return need is not None and _work_size(im.size, None) != target
+
+
+def _shrink(im: Image.Image) -> Image.Image:
+    """An area-averaged copy within :data:`WORK_PIXELS` of a decoded image larger than that, and the large
+    one's pixels released: only the small copy is converted to floats, so a 200 MP photo costs its 8-bit
+    pixels once. (A pattern's needs do not shrink it further: that is the JPEG decoder's job, which saves
+    the decoding too.)"""
+    target = _work_size(im.size, None)
+    if target == im.size:
+        return im
+    info = dict(im.info)
+    mode = im.mode if im.mode in ("L", "LA", "RGB", "RGBA", "I", "F") else _working_mode(im)
+    factor = min(im.width // target[0], im.height // target[1])
+    if factor > 1:
+        work = _reduce_in_bands(im, mode, factor)
+        im.close()  # the full-size pixels are not needed again
+    else:
+        work = im.convert(mode) if mode != im.mode else im
+    if work.size != target:
+        work = work.resize(target, Image.Resampling.BOX)
+    work.info = info
+    return work
+
+
+def _reduce_in_bands(im: Image.Image, mode: str, factor: int) -> Image.Image:
+    """``im`` converted to ``mode`` and reduced ``factor`` times (block average), a band of rows at a time, so
+    no second full-size copy ever exists (a palette image converted whole to RGB would be 4 bytes a pixel).
+    The last ``factor - 1`` rows and columns at most, which do not fill a block, are left out."""
+    width, height = im.width // factor, im.height // factor
+    out = Image.new(mode, (width, height))
+    band = factor * max(1, 512 // factor)
+    for top in range(0, height * factor, band):
+        strip = im.crop((0, top, width * factor, min(top + band, height * factor)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
+
+
+def _working_mode(im: Image.Image) -> str:
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return "I"
+    if im.mode in ("La", "PA"):
+        return "LA" if im.mode == "La" else "RGBA"
+    if im.mode == "1":
+        return "L"
+    return "RGBA" if im.has_transparency_data or im.mode == "RGBa" else "RGB"
+
+
+def _decode(im: Image.Image, data: bytes, path: Path, orientation: int) -> Photo:
+    if _needs_opencv(im, data) and im.width * im.height <= WORK_PIXELS:
         arr = _decode_opencv(data, path)
-        return photo_from_array(_apply_orientation(arr, _exif_orientation(im)), str(path))
-    if _exif_orientation(im) != 1:
-        im = ImageOps.exif_transpose(im)  # keeps info (and so the ICC profile) on the turned copy
+        return photo_from_array(_apply_orientation(arr, orientation), str(path))
+    # (a 16-bit colour photo above the work size is read at 8 bits: the area average that follows is finer
+    # than the bits lost, and the 16-bit array of a 200 MP photo alone would be 1.2 GB)
+    im = _shrink(im)
+    if orientation != 1:
+        im = _turn(im, orientation)
     return photo_from_array(_pillow_array(_to_srgb_profile(im)), str(path))
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _turn(im: Image.Image, orientation: int) -> Image.Image:
+    """The EXIF orientation applied (the same turns as ``ImageOps.exif_transpose``), keeping the image's info
+    and so its ICC profile."""
+    turned = im.transpose(_TRANSPOSE[orientation])
+    turned.info = dict(im.info)
+    return turned
 
 
 def _exif_orientation(im: Image.Image) -> int:
@@ -355,8 +452,8 @@ def _pillow_array(im: Image.Image) -> np.ndarray:
 def enough_pixels(photo: Photo, cells: tuple[int | None, int | None] | None) -> bool:
     """Whether ``photo`` (perhaps decoded small) has the detail a pattern of ``cells`` needs; ``cells`` None
     means "all of it" (the AI canvas, display at full size)."""
-    if photo.full_size is None:
-        return True
+    if photo.full_size is None or photo.for_cells is None:
+        return True  # nothing more to be had by loading it again
     if cells is None:
         return False
     from .sizing import target_cells

@@ -104,7 +104,10 @@ def load_scheduler(base: str | os.PathLike[str] | ModelLocation | None = None):
     from diffusers import DDPMScheduler
 
     loc = _location(base, "base")
-    return DDPMScheduler.from_pretrained(loc.path, subfolder="scheduler")
+    try:
+        return DDPMScheduler.from_pretrained(loc.path, subfolder="scheduler")
+    except LOAD_ERRORS as exc:
+        raise load_error(exc, "an SDXL noise schedule", loc) from exc
 
 
 @dataclass

@@ -444,22 +444,41 @@ def _repo_storage(cache: Path, repo_id: str) -> Path:
 
 
 def cached_snapshots(cache: Path, repo_id: str, revision: str | None) -> list[Path]:
-    """Snapshot folders of ``repo_id`` in the cache, the wanted revision's first, then the others."""
+    """Snapshot folders of ``repo_id`` in the cache, the wanted revision's first, then the others.
+
+    A cache that cannot be read (permissions, a file where the folder should be, a damaged disk) is a
+    :class:`ModelMissingError` saying so, not a traceback; a ref that names something other than a commit
+    (``../..``) is ignored rather than followed out of the cache."""
+    if cache.exists() and not cache.is_dir():
+        raise ModelMissingError(
+            f"The model cache '{cache}' is a file, not a folder. Move it away, or set PIXLCRAFT_MODEL_CACHE to "
+            "a folder for the models."
+        )
     storage = _repo_storage(cache, repo_id)
     snapshots = storage / "snapshots"
-    if not snapshots.is_dir():
-        return []
-    ordered: list[Path] = []
-    for rev in (revision, "main"):
-        if rev:
-            ref = storage / "refs" / rev
-            if ref.is_file():
-                commit = ref.read_text(encoding="utf-8").strip()
-                if (snapshots / commit).is_dir():
-                    ordered.append(snapshots / commit)
-    others = sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    try:
+        if not snapshots.is_dir():
+            return []
+        ordered: list[Path] = []
+        for rev in (revision, "main"):
+            if rev:
+                ref = storage / "refs" / rev
+                if ref.is_file():
+                    commit = ref.read_text(encoding="utf-8", errors="replace").strip()
+                    if _COMMIT.fullmatch(commit) and (snapshots / commit).is_dir():
+                        ordered.append(snapshots / commit)
+        others = sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                        reverse=True)
+    except OSError as exc:
+        raise ModelMissingError(
+            f"The model cache '{storage}' cannot be read ({exc.strerror or exc}). Check that folder's "
+            "permissions, or set PIXLCRAFT_MODEL_CACHE to another folder and download the model again."
+        ) from None
     ordered += [p for p in others if p not in ordered]
     return ordered
+
+
+_COMMIT = re.compile(r"(?!\.+$)[0-9A-Za-z_.-]{1,100}")  # what a snapshot folder may be called (no separators)
 
 
 def _find_in_cache(cache: Path, repo_id: str, role: str, revision: str | None) -> tuple[Path | None, list[str]]:

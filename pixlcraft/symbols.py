@@ -1,4 +1,4 @@
-"""Chart symbols: one glyph per thread, and which colour of a pattern has which.
+"""Chart symbols: one glyph per thread (two for the colours past the first 151), and which colour has which.
 
 A stitcher tells threads apart only by the symbol, often on a black-and-white print at 2–3 mm per cell, so the
 list is curated by hand from DejaVu Sans (the embedded chart font):
@@ -46,7 +46,19 @@ SYMBOLS: tuple[str, ...] = tuple(
 )
 """Every chart symbol, in the order they are handed out."""
 
-MAX_SYMBOLS = len(SYMBOLS)
+SINGLE_SYMBOLS = len(SYMBOLS)
+"""How many colours get a one-glyph symbol: the default colour budget, so default charts need no pairs."""
+
+_PAIR_FIRST = "ABCDEFGHKLMNPRSTUVYZ"
+_PAIR_SECOND = "123456789" + _PAIR_FIRST
+PAIRS: tuple[str, ...] = tuple(a + b for a in _PAIR_FIRST for b in _PAIR_SECOND)
+"""Two-glyph symbols (A1 … ZZ) for the colours past the single glyphs, as large-palette charting programs do:
+capitals that no other symbol resembles, followed by a digit (no 0, which reads as O) or another of them. Each
+is written as two characters of the chart font, so tracker apps read it as text."""
+
+ALL_SYMBOLS: tuple[str, ...] = SYMBOLS + PAIRS
+MAX_SYMBOLS = len(ALL_SYMBOLS)
+"""The most colours a chart can tell apart (731: more than the largest built-in palette, DMC's 489)."""
 
 LIGHT_FIRST: str = (
     "♤♡!✓☆♧✧⚡÷⚐♪?→←↓↑↙↖↘↗∫=†LΓ≈◇∞7⊃✂YT▽△F⌂∂✦✶↔λ¤↕○¢±⬡◹◿◸◺♫⬠π☀✈C3≠Σ☣£V4⚓⊙¥P§✗S$E€□ZUAK☂♀HΠG◎R★θ❄♂#&✉D¶%"
@@ -55,18 +67,22 @@ LIGHT_FIRST: str = (
 """The symbols by how much ink they print (DejaVu Sans, measured by ``tests/test_symbols.py``), least first."""
 
 
+_KNOWN = frozenset(ALL_SYMBOLS)
+
+
 def stored(pattern: Pattern) -> dict[str, str]:
     """The pattern's assignment, colour code → symbol (only well-formed entries)."""
     raw = pattern.metadata.get(METADATA_KEY)
     if not isinstance(raw, dict):
         return {}
-    return {str(k): v for k, v in raw.items() if isinstance(v, str) and v in SYMBOLS}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str) and v in _KNOWN}
 
 
 def ensure_symbols(pattern: Pattern) -> dict[int, str]:
     """Palette index → symbol for every colour the pattern uses, keeping every symbol already given and giving
-    new colours the lightest unused symbols, most-used first. Records the result in the pattern. Colours beyond
-    the :data:`MAX_SYMBOLS` available get none (a chart cannot show them; the exporters say so)."""
+    new colours the lightest unused symbols, most-used first, then the two-glyph ones. Records the result in the
+    pattern. Colours beyond the :data:`MAX_SYMBOLS` available get none (a chart cannot show them; the exporters
+    say so)."""
     codes = [e.code for e in pattern.palette]
     counts = pattern.counts()
     used = [int(i) for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
@@ -78,7 +94,7 @@ def ensure_symbols(pattern: Pattern) -> dict[int, str]:
         if sym not in taken:
             kept[code] = sym
             taken.add(sym)
-    free = iter(s for s in LIGHT_FIRST if s not in taken)
+    free = iter(s for s in (*LIGHT_FIRST, *PAIRS) if s not in taken)
     result: dict[int, str] = {}
     for index in used:
         code = codes[index]
@@ -94,7 +110,7 @@ def ensure_symbols(pattern: Pattern) -> dict[int, str]:
 
 def set_symbol(pattern: Pattern, index: int, symbol: str) -> dict[int, str]:
     """Give colour ``index`` the chosen ``symbol``; a colour that had it takes the old one (a swap)."""
-    if symbol not in SYMBOLS:
+    if symbol not in _KNOWN:
         from .errors import InputError
 
         raise InputError(f"'{symbol}' is not one of the chart symbols.")

@@ -172,16 +172,16 @@ def test_the_default_never_needs_more_colours_than_a_chart_can_print(tmp_path) -
     """A busy photo at a large size would use 300+ DMC colours; without a budget the converter keeps the best
     151 (one per chart symbol), so the default stitch PDF export never has to refuse it."""
     from pixlcraft.export import export
-    from pixlcraft.symbols import MAX_SYMBOLS
+    from pixlcraft.symbols import SINGLE_SYMBOLS
 
     rng = np.random.default_rng(7)
     photo = photo_from_array(rng.random((160, 160, 3)).astype(np.float32), "noise.png")
     dmc = load_builtin("dmc")
     free = convert_photo(photo, dmc, ConvertOptions(width=160, max_colors=400, cleanup=False))
-    assert len(free.pattern.used_indices()) > MAX_SYMBOLS  # the photo really needs more
+    assert len(free.pattern.used_indices()) > SINGLE_SYMBOLS  # the photo really needs more
     made = convert_photo(photo, dmc, ConvertOptions(width=160, cleanup=False))
-    assert len(made.pattern.used_indices()) == MAX_SYMBOLS
-    assert made.pattern.metadata["recipe"]["max_colors"] == MAX_SYMBOLS
+    assert len(made.pattern.used_indices()) == SINGLE_SYMBOLS
+    assert made.pattern.metadata["recipe"]["max_colors"] == SINGLE_SYMBOLS
     assert export(made.pattern, "stitch-pdf", tmp_path / "c.pdf", {"chart": "color"})[0].stat().st_size > 0
     small = convert_photo(photo, dmc, ConvertOptions(width=20, cleanup=False))  # fewer needed: no budget
     assert small.pattern.metadata["recipe"]["max_colors"] is None

@@ -247,18 +247,40 @@ def test_export_offers_only_what_fits_the_pattern(qtbot, window, dialogs):  # no
     dialog.close()
 
 
+def _rainbow_pattern(colours: int):
+    """Every colour of a custom palette larger than the chart symbols once: the only way past them."""
+    import numpy as np
+
+    from pixlcraft.material import AIDA_14
+    from pixlcraft.palette import Palette, PaletteEntry
+    from pixlcraft.pattern import Pattern
+
+    entries = tuple(PaletteEntry(f"C{i}", f"Colour {i}", (i % 10 * 25, i // 10 % 10 * 25, i // 100 * 30))
+                    for i in range(colours))  # all different
+    return Pattern(np.arange(colours, dtype=np.int16).reshape(20, colours // 20), Palette("huge", "Mine", AIDA_14,
+                                                                                         entries))
+
+
 def test_a_chart_with_too_many_colours_offers_to_reduce_them(qtbot, window, dialogs, monkeypatch):  # noqa: F811
     from pixlcraft.gui import errors
+    from pixlcraft.symbols import MAX_SYMBOLS
 
-    window.document.open(_dmc_pattern(200, 400), saved=True)  # an explicit budget above the chart's 151
+    window.document.open(_dmc_pattern(200, 400), saved=True)  # past the one-glyph symbols: pairs, no refusal
+    assert len(window.document.pattern.used_indices()) > 151
+    dialog = window.open_export_dialog()
+    dialog.select_format("stitch-pdf")
+    assert dialog.export_button.isEnabled() and not dialog.reduce_button.isVisible()
+    dialog.close()
+
+    window.document.open(_rainbow_pattern(760), saved=True)
     used = len(window.document.pattern.used_indices())
-    assert used > 151
+    assert used > MAX_SYMBOLS
     dialog = window.open_export_dialog()
     dialog.select_format("stitch-pdf")
     assert not dialog.export_button.isEnabled() and dialog.reduce_button.isVisible()
     assert f"{used} colours" in dialog.status.text() and "--" not in dialog.status.text()
     dialog.reduce_button.click()
-    assert len(window.document.pattern.used_indices()) == 151 and len(dialog.pattern.used_indices()) == 151
+    assert len(window.document.pattern.used_indices()) == MAX_SYMBOLS == len(dialog.pattern.used_indices())
     assert dialog.export_button.isEnabled() and not dialog.reduce_button.isVisible()
     dialog.close()
     window.actions["edit.undo"].trigger()  # the reduction is an ordinary edit

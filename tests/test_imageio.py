@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile, ImageOps
 
+from pixlcraft import imageio
 from pixlcraft.errors import InputError
 from pixlcraft.imageio import Photo, load_photo, photo_from_array
 
@@ -437,9 +438,9 @@ def test_garbage_after_jpeg_header(tmp_path: Path) -> None:
 def test_decompression_bomb_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple) -> None:
     # (15,10) is over the limit (Pillow only warns); (40,40) is over twice the limit (Pillow refuses).
     path = save(Image.new("RGB", size, (1, 2, 3)), tmp_path / "bomb.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    monkeypatch.setattr(imageio, "MAX_PHOTO_PIXELS", 100)
     assert_clear_error(path, "too large")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    monkeypatch.setattr(imageio, "MAX_PHOTO_PIXELS", 10_000)
     assert load_photo(path).width == size[0]
 
 

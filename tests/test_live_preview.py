@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pixlcraft import imageio
 from pixlcraft.convert import ConvertOptions, convert_photo
 from pixlcraft.errors import InputError
 from pixlcraft.imageio import enough_pixels, load_photo
@@ -50,9 +51,10 @@ def test_small_photos_are_decoded_whole_so_patterns_are_exactly_as_before() -> N
 def test_a_jpeg_over_the_pixel_limit_is_decoded_smaller_instead_of_refused(tmp_path: Path, monkeypatch) -> None:
     jpeg = _jpeg(tmp_path / "huge.jpg", 2400, 1800)
     Image.fromarray(np.zeros((1800, 2400, 3), np.uint8)).save(tmp_path / "huge.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_500_000)
+    monkeypatch.setattr(imageio, "MAX_PHOTO_PIXELS", 1_500_000)
+    monkeypatch.setattr(imageio, "WORK_PIXELS", 1_000_000)
     photo = load_photo(jpeg)
-    assert photo.full_size == (2400, 1800) and photo.width * photo.height <= 1_500_000
+    assert photo.full_size == (2400, 1800) and photo.width * photo.height <= 1_000_000
     with pytest.raises(InputError, match="too large"):
         load_photo(tmp_path / "huge.png")  # a PNG cannot be decoded smaller: still a clear refusal
 

@@ -25,7 +25,7 @@ from pixlcraft.errors import Cancelled, InputError
 from pixlcraft.export import export, get_format, resolve_options
 from pixlcraft.export.pdfkit import font_path, split_axis
 from pixlcraft.export.stitch_pdf import chart_layout, skeins_needed, stitches_per_skein
-from pixlcraft.export.symbols import MAX_SYMBOLS, SYMBOLS, missing_from_font
+from pixlcraft.export.symbols import SYMBOLS, missing_from_font
 from pixlcraft.jobs import CancelToken
 from pixlcraft.material import AIDA_14
 from pixlcraft.palette import Palette, PaletteEntry, load_builtin
@@ -321,15 +321,6 @@ def test_each_symbol_has_one_font_and_code_in_the_whole_document(charts) -> None
     assert all(len(uses[ch]) == 1 for ch in key), {ch: uses[ch] for ch in key if len(uses[ch]) > 1}
 
 
-def test_too_many_colours_is_a_clear_error(tmp_path: Path) -> None:
-    dmc = load_builtin("dmc")
-    n = MAX_SYMBOLS + 1
-    grid = np.arange(n, dtype=np.int16).reshape(1, n)
-    with pytest.raises(InputError, match=str(MAX_SYMBOLS)):
-        export(Pattern(grid, dmc), "stitch-pdf", tmp_path / "x.pdf")
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_cancel_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:
     out = tmp_path / "c.pdf"
     out.write_bytes(b"old chart")
@@ -429,7 +420,7 @@ def test_more_glyphs_than_one_font_subset_holds(tmp_path: Path) -> None:
     # 151 symbols + ASCII + 80 Cyrillic/Greek letters in thread names: more than the 256 glyphs of one embedded
     # subset, so the symbols spill into a second subset and must still land in the right cells.
     letters = [chr(c) for c in range(0x410, 0x450)] + [chr(c) for c in range(0x3B1, 0x3C9)]
-    n = MAX_SYMBOLS
+    n = len(SYMBOLS)
     entries = tuple(PaletteEntry(f"T{i}", f"Nit {letters[i % len(letters)]}{letters[(i * 7) % len(letters)]}",
                                  ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)) for i in range(n))
     pal = Palette("wide", "Wide", AIDA_14, entries)

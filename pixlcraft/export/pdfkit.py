@@ -193,14 +193,53 @@ INK_EM = 0.75
 
 def symbol_scale(ch: str) -> float:
     """Font-size factor that gives ``ch`` about the same ink size as every other symbol, so a small glyph (✓, ¤)
-    is not lost in its cell and a wide one (☎) does not spill over; size never tells two threads apart."""
-    m = glyph_metrics(ch)
+    is not lost in its cell and a wide one (☎) does not spill over; size never tells two threads apart. A
+    two-glyph symbol (A1) is let a little wider than one glyph, so its letters stay legible."""
+    if len(ch) > 1:
+        return PAIR_SCALE
+    m = symbol_metrics(ch)
     longest = max(m.height, m.width)
     return 1.0 if longest <= 0 else min(1.35, max(0.65, INK_EM / longest))
 
 
+PAIR_SCALE = 0.62
+"""Font-size factor of two-glyph symbols: one size for all of them (letters of varying size would look like
+different symbols), which makes the widest pair (MM) about 0.9 em, a little wider than one glyph."""
+
+
+@cache
+def _advance(ch: str, font_file: str = "DejaVuSans.ttf") -> float:
+    """Advance width of ``ch`` in em, as the PDF viewer will place the next glyph."""
+    return float(_pil_font(font_file).getlength(ch)) / 1000.0
+
+
+def symbol_parts(symbol: str) -> tuple[tuple[str, float], ...]:
+    """The glyphs of a chart symbol and each one's offset from the first (em): one glyph, or two set side by
+    side by their advance width (without kerning, the same as the PDF text operators place them)."""
+    parts, x = [], 0.0
+    for ch in symbol:
+        parts.append((ch, x))
+        x += _advance(ch)
+    return tuple(parts)
+
+
+@cache
+def symbol_metrics(symbol: str) -> GlyphMetrics:
+    """The ink box of a whole chart symbol (see :func:`glyph_metrics`), two-glyph ones included."""
+    if len(symbol) == 1:
+        return glyph_metrics(symbol)
+    boxes = []
+    for ch, dx in symbol_parts(symbol):
+        m = glyph_metrics(ch)
+        boxes.append((dx + m.centre_x - m.width / 2, m.centre_y - m.height / 2,
+                      dx + m.centre_x + m.width / 2, m.centre_y + m.height / 2))
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return GlyphMetrics((x0 + x1) / 2, (y0 + y1) / 2, y1 - y0, x1 - x0)
+
+
 class GlyphWriter:
-    """Writes single glyphs centred on given points as raw PDF text operators.
+    """Writes chart symbols (one glyph, or two side by side) centred on given points as raw PDF text operators.
 
     Each glyph is a real character of the embedded font (one ``Tj`` each, positioned by ``Td``), so text extraction
     and tracker apps see the symbol at its cell. Writing the operators directly is ~20× faster than reportlab's
@@ -238,33 +277,36 @@ class GlyphWriter:
 
     def draw_groups(self, groups: Sequence[tuple[str, np.ndarray, np.ndarray]],
                     rgb: tuple[float, float, float] = (0, 0, 0)) -> None:
-        """Draw symbol ``ch`` centred on every point ``(xs[i], ys[i])``, for each ``(ch, xs, ys)`` of ``groups``."""
+        """Draw ``symbol`` centred on every point ``(xs[i], ys[i])``, for each ``(symbol, xs, ys)`` of ``groups``."""
         out = ["q", _CENTI, "BT", f"{_num(rgb[0])} {_num(rgb[1])} {_num(rgb[2])} rg"]
         font_now: tuple[str, int] | None = None
         px = py = 0  # previous line origin (centipoints), for relative Td
-        for ch, cxs, cys in groups:
+        for symbol, cxs, cys in groups:
             if not len(cxs):
                 continue
-            name, hexcode = self._encode(ch)
-            size = self.size * (symbol_scale(ch) if self.normalise else 1.0)
-            m = glyph_metrics(ch)
+            size = self.size * (symbol_scale(symbol) if self.normalise or len(symbol) > 1 else 1.0)
+            m = symbol_metrics(symbol)
             size100 = round(size * 100)
-            if (name, size100) != font_now:
-                out.append(f"{name} {size100} Tf")
-                font_now = (name, size100)
-            x = np.rint((np.asarray(cxs, np.float64) - m.centre_x * size) * 100).astype(np.int64)
-            y = np.rint((np.asarray(cys, np.float64) - m.centre_y * size) * 100).astype(np.int64)
-            dx = np.diff(x, prepend=px).tolist()
-            dy = np.diff(y, prepend=py).tolist()
-            out.extend(f"{a} {b} Td {hexcode} Tj" for a, b in zip(dx, dy, strict=True))
-            px, py = int(x[-1]), int(y[-1])
+            # a two-glyph symbol is two runs, one per glyph: the two may lie in different font subsets
+            for ch, offset in symbol_parts(symbol):
+                name, hexcode = self._encode(ch)
+                if (name, size100) != font_now:
+                    out.append(f"{name} {size100} Tf")
+                    font_now = (name, size100)
+                x = np.rint((np.asarray(cxs, np.float64) + (offset - m.centre_x) * size) * 100).astype(np.int64)
+                y = np.rint((np.asarray(cys, np.float64) - m.centre_y * size) * 100).astype(np.int64)
+                dx = np.diff(x, prepend=px).tolist()
+                dy = np.diff(y, prepend=py).tolist()
+                out.extend(f"{a} {b} Td {hexcode} Tj" for a, b in zip(dx, dy, strict=True))
+                px, py = int(x[-1]), int(y[-1])
         out += ["ET", "Q"]
         self.c.addLiteral("\n".join(out))
 
 
 def draw_symbol(c: Canvas, ch: str, cx: float, cy: float, size: float, rgb=(0.0, 0.0, 0.0)) -> None:
-    """One symbol centred on a point (legend swatches); same glyphs and centring as the chart."""
-    GlyphWriter(c, SYMBOL_FONT, size).draw([(ch, cx, cy)], rgb)
+    """One symbol centred on a point (legend swatches); same glyphs and centring as the chart. A key line has
+    room to spare sideways, so a two-glyph symbol is drawn a quarter larger there."""
+    GlyphWriter(c, SYMBOL_FONT, size * (1.25 if len(ch) > 1 else 1.0)).draw([(ch, cx, cy)], rgb)
 
 
 # ------------------------------------------------------------------------------------------------ pictures

@@ -6,13 +6,14 @@ from __future__ import annotations
 from functools import cache
 
 from ..errors import InputError
-from ..symbols import MAX_SYMBOLS, SYMBOLS
+from ..symbols import ALL_SYMBOLS, MAX_SYMBOLS, SYMBOLS
 
-__all__ = ["MAX_SYMBOLS", "SYMBOLS", "missing_from_font", "symbols_for"]
+__all__ = ["ALL_SYMBOLS", "MAX_SYMBOLS", "SYMBOLS", "missing_from_font", "symbols_for"]
 
 
 def symbols_for(n: int) -> list[str]:
-    """The first ``n`` symbols; :class:`InputError` when a pattern has more threads than there are symbols."""
+    """The first ``n`` symbols; :class:`InputError` when a pattern has more threads than there are symbols
+    (only a custom palette of more than :data:`MAX_SYMBOLS` colours, all used, can get there)."""
     if n > MAX_SYMBOLS:
         raise InputError(
             f"this pattern uses {n} threads, but a chart can show at most {MAX_SYMBOLS} distinct symbols; "
@@ -22,7 +23,7 @@ def symbols_for(n: int) -> list[str]:
                 f"symbol. Reduce the colours first (Edit ▸ Reduce Colours…).",
             action="edit.reduce",
         )
-    return list(SYMBOLS[:n])
+    return list(ALL_SYMBOLS[:n])
 
 
 @cache
@@ -33,4 +34,5 @@ def missing_from_font(font_file: str = "DejaVuSans.ttf") -> tuple[str, ...]:
     from .pdfkit import font_path
 
     face = TTFont("_symbols_check", str(font_path(font_file))).face
-    return tuple(ch for ch in SYMBOLS if ord(ch) not in face.charToGlyph)
+    chars = dict.fromkeys("".join(ALL_SYMBOLS))
+    return tuple(ch for ch in chars if ord(ch) not in face.charToGlyph)

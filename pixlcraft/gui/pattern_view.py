@@ -275,13 +275,15 @@ class PatternCanvas(QWidget):
         palette = self._pattern.palette
         font = QFont(self.font())
         font.setPixelSize(max(6, int(self._cell * 0.62)))
-        p.setFont(font)
+        pair_font = QFont(font)  # two-glyph symbols (A1): smaller, so both letters fit the cell
+        pair_font.setPixelSize(max(5, int(self._cell * 0.42)))
         cell = self._cell
         for index in np.unique(grid):
             index = int(index)
             if index == EMPTY:
                 continue
             symbol = self._symbols.get(index, "?")
+            p.setFont(pair_font if len(symbol) > 1 else font)
             p.setPen(ink_for(palette[index].rgb))
             rows, cols = np.nonzero(grid == index)
             for r, c in zip(rows.tolist(), cols.tolist(), strict=True):

@@ -426,11 +426,15 @@ def _check_request(request: GenerateRequest) -> _Plan:
         raise InputError(
             f"The palette '{palette.name}' has {len(palette)} colour; SD-πXL needs at least two to choose from."
         )
+    from ..symbols import MAX_SYMBOLS, SINGLE_SYMBOLS
+
     max_colors = None
     if r.max_colors is not None:
-        max_colors = _int_value(r.max_colors, "colour budget (--max-colors)", 1)
+        max_colors = _int_value(r.max_colors, "colour budget (--max-colors)", 1, MAX_SYMBOLS)
         if max_colors >= len(palette):
             max_colors = None  # every colour of the palette fits the budget: nothing to restrict
+    elif len(palette) > MAX_SYMBOLS:
+        max_colors = SINGLE_SYMBOLS  # as the classic converter: never more colours than a chart can print
     # recipe
     if isinstance(r.recipe, Recipe):
         recipe = r.recipe
