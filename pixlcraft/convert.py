@@ -20,9 +20,9 @@ import numpy as np
 from . import __version__
 from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
-from .color import ciede2000, linear_to_lab, srgb_to_linear
+from .color import ciede2000, linear_to_lab, srgb8_to_linear, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
-from .dither import floyd_steinberg
+from .dither import DITHER_METHODS, dither
 from .errors import InputError
 from .fileio import readable
 from .imageio import Photo, load_photo
@@ -33,9 +33,9 @@ from .pattern import EMPTY, Pattern
 from .sizing import Crop, crop_to_aspect, target_cells
 from .symbols import MAX_SYMBOLS, SINGLE_SYMBOLS
 
-Dither = Literal["none", "floyd-steinberg"]
+Dither = Literal["none", "floyd-steinberg", "ordered"]
 AlphaMode = Literal["composite", "empty"]
-DITHER_CHOICES: tuple[str, ...] = ("none", "floyd-steinberg")
+DITHER_CHOICES: tuple[str, ...] = ("none", *DITHER_METHODS)
 
 
 @dataclass
@@ -48,6 +48,10 @@ class ConvertOptions:
     max_colors: int | None = None
     """Colour budget. None: every colour the photo needs, up to the number a chart can print (151)."""
     dither: Dither = "none"
+    """Error diffusion (fine shading, for stitching), an ordered pattern (a regular texture, for beads and
+    bricks) or none. A dithered pattern is speckled on purpose, so the confetti clean-up leaves it alone."""
+    dither_strength: float = 1.0
+    """How much of each cell's error is passed on (0–1): lower is calmer, with fewer mixed cells."""
     cleanup: bool = True
     confetti_tolerance: float = DEFAULT_TOLERANCE
     alpha: AlphaMode = "composite"
@@ -77,6 +81,8 @@ class ConvertOptions:
                              f"by symbol (got {self.max_colors}).")
         if self.dither not in DITHER_CHOICES:
             raise InputError(f"unknown dithering '{self.dither}'; choose one of: {', '.join(DITHER_CHOICES)}.")
+        if not (isinstance(self.dither_strength, int | float) and 0.0 <= self.dither_strength <= 1.0):
+            raise InputError(f"--dither-strength must be a number from 0 to 1 (got {self.dither_strength}).")
         if self.alpha not in ("composite", "empty"):
             raise InputError(f"unknown alpha handling '{self.alpha}'; choose 'composite' or 'empty'.")
         if not 0.0 < self.alpha_threshold <= 1.0:
@@ -196,15 +202,18 @@ def convert_photo(
             grid[mask] = idx
         done += 1
 
-    # 5. optional dithering over the chosen colours
-    if options.dither == "floyd-steinberg":
+    # 5. optional dithering over the chosen colours, in linear light (see :mod:`pixlcraft.dither`)
+    dithered = options.dither != "none" and options.dither_strength > 0
+    if dithered:
         rep.report("Dithering", done, steps)
-        grid = floyd_steinberg(lab, palette.lab, allowed, mask, check=rep.check)
+        grid = dither(options.dither, linear, srgb8_to_linear(palette.rgb), palette.lab, allowed, mask,
+                      options.dither_strength, check=rep.check)
     done += 1
 
-    # 6. confetti clean-up
+    # 6. confetti clean-up: not on a dithered pattern, whose mixed cells are the point (the clean-up would
+    #    erase the dither and leave its error in place)
     removed = 0
-    if options.cleanup:
+    if options.cleanup and not dithered:
         rep.report("Removing confetti", done, steps)
         grid, removed = remove_confetti(grid, lab, palette.lab, options.confetti_tolerance)
     done += 1
@@ -228,6 +237,7 @@ def convert_photo(
                 "photo_size": [photo.width, photo.height],  # what the crop's pixels refer to
                 "max_colors": budget,
                 "dither": options.dither,
+                "dither_strength": options.dither_strength,
                 "cleanup": options.cleanup,
                 "confetti_tolerance": options.confetti_tolerance,
                 "alpha": options.alpha,

@@ -125,7 +125,9 @@ def test_dither_uses_only_chosen_colours(dmc) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [ConvertOptions(max_colors=0), ConvertOptions(dither="ordered"), ConvertOptions(width=0),
+    [ConvertOptions(max_colors=0), ConvertOptions(dither="atkinson"),
+     ConvertOptions(dither="ordered", dither_strength=2.0),
+     ConvertOptions(width=0),
      ConvertOptions(width=1001), ConvertOptions(alpha="cut")],
 )
 def test_bad_options_are_input_errors(dmc, options) -> None:

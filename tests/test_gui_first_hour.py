@@ -356,3 +356,20 @@ def test_opening_a_chart_says_what_could_not_be_kept(qtbot, window, dialogs, tmp
     wait_idle(qtbot, window)
     assert window.document.pattern.width == 4
     assert any("2 backstitches" in m.text and "left out" in m.title for m in dialogs.shown)
+
+
+def test_save_as_asks_before_replacing_the_name_it_completed(qtbot, window, dialogs, tmp_path, monkeypatch):  # noqa: F811
+    """Typed "photo.jpg" in Save As: the file dialog asked about photo.jpg, but photo.jpg.pixl is written, so
+    replacing an existing photo.jpg.pixl needs its own question."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window.document.open(_dmc_pattern(30, 8), saved=True)
+    existing = tmp_path / "photo.jpg.pixl"
+    existing.write_bytes(b"earlier work")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "photo.jpg"), ""))
+    dialogs.answers = ["no"]
+    assert window.save_as_dialog(wait=True) is False
+    assert existing.read_bytes() == b"earlier work" and "already exists" in dialogs.shown[-1].text
+    dialogs.answers = ["yes"]
+    assert window.save_as_dialog(wait=True) is True
+    assert existing.read_bytes()[:2] == b"PK"  # now the pattern (a zip)

@@ -143,7 +143,10 @@ def print_summary(pattern, stats: dict, output: str, removed: int | None = None)
           f"colours, {w_mm / 10:.1f}×{h_mm / 10:.1f} cm as {m.description.lower()}")
     line = f"mean colour error {stats['mean_delta_e']:.2f} ΔE00, " if "mean_delta_e" in stats else ""
     line += f"confetti {100 * stats['confetti_share']:.1f}%"
-    if removed is not None:
+    dithered = (pattern.metadata.get("recipe") or {}).get("dither", "none") not in ("none", None)
+    if dithered:
+        line += " (dithered: mixed cells kept, no confetti clean-up)"
+    elif removed is not None:
         line += f" ({removed} isolated cells cleaned up)"
     print(line)
 

@@ -22,7 +22,8 @@ from .common import (
 ORDER = 10
 PATTERN_SUFFIXES = (".pixl", ".oxs")
 _PHOTO_ONLY = {"width": "--width", "height": "--height", "crop": "--crop", "max_colors": "--max-colors",
-               "confetti_tolerance": "--confetti-tolerance", "owned": "--owned"}
+               "confetti_tolerance": "--confetti-tolerance", "owned": "--owned",
+               "dither_strength": "--dither-strength"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--height", type=int, help="height in cells; with --width too, the photo's centre is cropped")
     p.add_argument("--crop", metavar="X,Y,W,H", help="use only this rectangle of the photo (pixels)")
     p.add_argument("--max-colors", type=int, metavar="K", help="colour budget: the best K colours for this photo")
-    p.add_argument("--dither", choices=DITHER_CHOICES, default="none", help="error diffusion (default: none)")
+    p.add_argument("--dither", choices=DITHER_CHOICES, default="none",
+                   help="mix colours for smoother shading seen from a distance: floyd-steinberg (a fine scatter, "
+                        "for stitching) or ordered (a regular 4x4 texture, for beads and bricks); a dithered "
+                        "pattern skips the confetti clean-up (default: none)")
+    p.add_argument("--dither-strength", type=finite_float, metavar="S",
+                   help="how much of each cell's colour error is passed on, 0-1 (default 1; lower is calmer)")
     p.add_argument("--no-cleanup", action="store_true", help="keep isolated single cells (confetti)")
     p.add_argument("--confetti-tolerance", type=finite_float, metavar="DE",
                    help="largest extra colour error (CIEDE2000) a confetti fix may cost (default 6)")
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         crop=parse_crop(args.crop) if args.crop else None,
         max_colors=args.max_colors,
         dither=args.dither,
+        dither_strength=1.0 if args.dither_strength is None else args.dither_strength,
         cleanup=not args.no_cleanup,
         alpha=args.alpha,
         background=parse_rgb(args.background),

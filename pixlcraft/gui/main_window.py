@@ -437,7 +437,10 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         if not path:
             return False
         if not path.lower().endswith(".pixl"):
-            path += ".pixl"
+            path += ".pixl"  # the dialog asked about the name as typed; this one it has not asked about
+            if Path(path).exists() and not errors.ask_yes_no(
+                    self, "Replace pattern?", f"{Path(path).name} already exists. Replace it?", "Replace", "Cancel"):
+                return False
         return self.save_to(path, wait=wait)
 
     def save_to(self, path: str | Path, *, wait: bool = False) -> bool:

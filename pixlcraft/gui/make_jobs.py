@@ -111,6 +111,12 @@ def request_palette(request: MakeRequest) -> Palette:
     return palette
 
 
+def dither_for(palette) -> str:
+    """The dithering the Dither box means for this craft: fine error diffusion for stitching, the regular
+    ordered texture for beads and bricks, where a repeating pattern reads better than noise."""
+    return "ordered" if palette.material.craft in ("bead", "brick") else "floyd-steinberg"
+
+
 def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: ProgressCallback | None = None,
                  cancel: CancelToken | None = None) -> MadePattern:
     """Load the photo (unless given) and convert it with the classic converter. Runs on a worker thread."""
@@ -142,7 +148,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         height=height,
         crop=crop,
         max_colors=request.max_colors,
-        dither="floyd-steinberg" if request.dither else "none",
+        dither=dither_for(palette) if request.dither else "none",
         cleanup=request.cleanup,
         title=Path(request.photo_path).stem if request.photo_path else "",
         alpha="empty" if request.alpha_empty else "composite",

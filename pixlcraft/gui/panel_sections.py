@@ -262,7 +262,8 @@ class PanelSections:
         self.empty_background.setToolTip("The colour around the picture (the one along the border, where it "
                                          "touches the border) gets no stitch, bead or brick")
         self.dither = QCheckBox("Dither", colours)
-        self.dither.setToolTip("Mix colours in a fine pattern for smoother shading (more colour changes)")
+        self.dither.setToolTip("Mix colours for smoother shading seen from a distance (more colour changes): a "
+                               "fine scatter for stitching, a regular 4×4 texture for beads and bricks")
         row.addWidget(self.cleanup)
         row.addWidget(self.dither)
         row.addStretch(1)
