@@ -22,6 +22,7 @@ from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
 from .color import ciede2000, linear_to_lab, srgb8_to_linear, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
+from .detail import DETAIL_CHOICES, Detail, detailed_cells
 from .dither import DITHER_METHODS, dither
 from .errors import InputError
 from .fileio import readable
@@ -50,6 +51,9 @@ class ConvertOptions:
     dither: Dither = "none"
     """Error diffusion (fine shading, for stitching), an ordered pattern (a regular texture, for beads and
     bricks) or none. A dithered pattern is speckled on purpose, so the confetti clean-up leaves it alone."""
+    detail: Detail = "auto"
+    """``auto``: cells crossed by a thin line take the line's colour, and flat graphics keep their own colours
+    (:mod:`pixlcraft.detail`); ``average``: every cell is its area's average colour."""
     dither_strength: float = 1.0
     """How much of each cell's error is passed on (0–1): lower is calmer, with fewer mixed cells."""
     cleanup: bool = True
@@ -81,6 +85,8 @@ class ConvertOptions:
                              f"by symbol (got {self.max_colors}).")
         if self.dither not in DITHER_CHOICES:
             raise InputError(f"unknown dithering '{self.dither}'; choose one of: {', '.join(DITHER_CHOICES)}.")
+        if self.detail not in DETAIL_CHOICES:
+            raise InputError(f"unknown detail mode '{self.detail}'; choose one of: {', '.join(DETAIL_CHOICES)}.")
         if not (isinstance(self.dither_strength, int | float) and 0.0 <= self.dither_strength <= 1.0):
             raise InputError(f"--dither-strength must be a number from 0 to 1 (got {self.dither_strength}).")
         if self.alpha not in ("composite", "empty"):
@@ -114,6 +120,14 @@ def photo_to_linear(srgb: np.ndarray) -> np.ndarray:
     return _linear_lut()[idx.astype(np.uint16)]
 
 
+def _cropped(photo: Photo, crop: Crop | None) -> tuple[np.ndarray, np.ndarray | None]:
+    linear, alpha = photo.linear(), photo.alpha
+    if crop is not None:
+        linear = linear[crop.top : crop.bottom, crop.left : crop.right]
+        alpha = None if alpha is None else alpha[crop.top : crop.bottom, crop.left : crop.right]
+    return linear, alpha
+
+
 def cell_colors(
     photo: Photo, width: int, height: int, crop: Crop | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -123,10 +137,7 @@ def cell_colors(
     is covered (alpha), or None for opaque photos. Transparent pixels do not bleed their (meaningless) colour
     into the cell: colours are alpha-weighted.
     """
-    linear, alpha = photo.linear(), photo.alpha
-    if crop is not None:
-        linear = linear[crop.top : crop.bottom, crop.left : crop.right]
-        alpha = None if alpha is None else alpha[crop.top : crop.bottom, crop.left : crop.right]
+    linear, alpha = _cropped(photo, crop)
     size = (int(width), int(height))
     if alpha is None:
         return cv2.resize(linear, size, interpolation=cv2.INTER_AREA), None
@@ -174,6 +185,9 @@ def convert_photo(
     # 2. area-average into cells, in linear light
     rep.report("Averaging the photo into cells", done, steps)
     linear, coverage = cell_colors(photo, width, height, crop)
+    if options.detail != "average":
+        pixels, alpha = _cropped(photo, crop)
+        linear = detailed_cells(pixels, linear, (width, height), alpha, options.detail)
     linear = adjust_linear(linear, options.brightness, options.contrast, options.saturation)
     mask = _cell_mask(linear, coverage, options)
     lab = linear_to_lab(linear.astype(np.float64))
@@ -236,6 +250,7 @@ def convert_photo(
                 "crop": None if crop is None else [crop.left, crop.top, crop.right, crop.bottom],
                 "photo_size": [photo.width, photo.height],  # what the crop's pixels refer to
                 "max_colors": budget,
+                "detail": options.detail,
                 "dither": options.dither,
                 "dither_strength": options.dither_strength,
                 "cleanup": options.cleanup,

@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="mix colours for smoother shading seen from a distance: floyd-steinberg (a fine scatter, "
                         "for stitching) or ordered (a regular 4x4 texture, for beads and bricks); a dithered "
                         "pattern skips the confetti clean-up (default: none)")
+    p.add_argument("--detail", choices=("auto", "average"), default="auto",
+                   help="auto: cells crossed by thin lines take the line's colour and flat graphics keep their "
+                        "own colours; average: every cell is the average colour of its area (default: auto)")
     p.add_argument("--dither-strength", type=finite_float, metavar="S",
                    help="how much of each cell's colour error is passed on, 0-1 (default 1; lower is calmer)")
     p.add_argument("--no-cleanup", action="store_true", help="keep isolated single cells (confetti)")
@@ -95,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         crop=parse_crop(args.crop) if args.crop else None,
         max_colors=args.max_colors,
         dither=args.dither,
+        detail=args.detail,
         dither_strength=1.0 if args.dither_strength is None else args.dither_strength,
         cleanup=not args.no_cleanup,
         alpha=args.alpha,
@@ -144,6 +148,7 @@ def _resave(args: argparse.Namespace) -> int:
 
     given = [flag for name, flag in _PHOTO_ONLY.items() if getattr(args, name, None) is not None]
     given += ["--dither"] if args.dither != "none" else []
+    given += ["--detail"] if args.detail != "auto" else []
     given += ["--no-cleanup"] if args.no_cleanup else []
     given += ["--empty-background"] if args.empty_background else []
     given += [f"--{n}" for n in ("brightness", "contrast", "saturation") if getattr(args, n)]
