@@ -29,6 +29,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "budget": int,
     "owned": str,
     "dither": bool,
+    "detail": bool,
     "cleanup": bool,
     "method": str,
     "photo_cleanup": bool,

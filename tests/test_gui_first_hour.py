@@ -373,3 +373,22 @@ def test_save_as_asks_before_replacing_the_name_it_completed(qtbot, window, dial
     dialogs.answers = ["yes"]
     assert window.save_as_dialog(wait=True) is True
     assert existing.read_bytes()[:2] == b"PK"  # now the pattern (a zip)
+
+
+def test_keep_fine_lines_box_reaches_the_converter_and_is_remembered(qtbot, window, dialogs):  # noqa: F811
+    import dataclasses
+
+    from pixlcraft.choices import load_choices, save_choices
+    from pixlcraft.gui.make_jobs import make_classic
+
+    panel = window.source_panel
+    assert panel.detail.isChecked() and panel.request().detail is True
+    panel.detail.setChecked(False)
+    request = panel.request()
+    assert request.detail is False
+    made = make_classic(dataclasses.replace(request, photo_path=str(SAMPLE), width=30))
+    assert made.pattern.metadata["recipe"]["detail"] == "average"
+    save_choices(panel.choices())  # what the window does on closing
+    assert load_choices().get("detail") is False
+    panel.restore_choices({"detail": True})
+    assert panel.detail.isChecked()

@@ -51,6 +51,7 @@ class MakeRequest:
     height: int | None = None
     max_colors: int | None = DEFAULT_BUDGET
     dither: bool = False
+    detail: bool = True  # thin lines and flat graphics kept (ConvertOptions.detail "auto"), else plain averages
     cleanup: bool = True
     photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
     alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
@@ -149,6 +150,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         crop=crop,
         max_colors=request.max_colors,
         dither=dither_for(palette) if request.dither else "none",
+        detail="auto" if request.detail else "average",
         cleanup=request.cleanup,
         title=Path(request.photo_path).stem if request.photo_path else "",
         alpha="empty" if request.alpha_empty else "composite",

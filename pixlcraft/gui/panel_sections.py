@@ -264,8 +264,14 @@ class PanelSections:
         self.dither = QCheckBox("Dither", colours)
         self.dither.setToolTip("Mix colours for smoother shading seen from a distance (more colour changes): a "
                                "fine scatter for stitching, a regular 4×4 texture for beads and bricks")
+        self.detail = QCheckBox("Keep fine lines", colours)
+        self.detail.setChecked(True)
+        self.detail.setToolTip("Cells crossed by a thin line (outlines, lettering) take the line's colour, and "
+                               "logos and sprites keep their own flat colours instead of blends at the edges. "
+                               "Off: every cell is the average colour of its part of the photo")
         row.addWidget(self.cleanup)
         row.addWidget(self.dither)
+        row.addWidget(self.detail)
         row.addStretch(1)
         lay.addLayout(row)
         self.include_special = QCheckBox("Special colours too", colours)

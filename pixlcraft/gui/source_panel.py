@@ -149,8 +149,8 @@ class SourcePanel(PanelSections, QWidget):
             box.valueChanged.connect(emit)
         for combo in (self.brand, self.fabric, self.size_unit):
             combo.currentIndexChanged.connect(emit)
-        for check in (self.use_budget, self.dither, self.cleanup, self.alpha_empty, self.empty_background,
-                      self.photo_cleanup, self.include_special):
+        for check in (self.use_budget, self.dither, self.detail, self.cleanup, self.alpha_empty,
+                      self.empty_background, self.photo_cleanup, self.include_special):
             check.toggled.connect(emit)
         self.owned.editingFinished.connect(emit)
 
@@ -188,6 +188,7 @@ class SourcePanel(PanelSections, QWidget):
             "width": self.width_cells.value(), "height": self.height_cells.value(),
             "use_budget": self.use_budget.isChecked(), "budget": self.budget.value(),
             "owned": self.owned.text(), "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
+            "detail": self.detail.isChecked(),
             "method": "ai" if self.ai.isChecked() else "classic",
             "photo_cleanup": self.photo_cleanup.isChecked(),
             "alpha_empty": self.alpha_empty.isChecked(), "empty_background": self.empty_background.isChecked(),
@@ -206,6 +207,7 @@ class SourcePanel(PanelSections, QWidget):
             if key in values:
                 box.setValue(int(values[key]))
         for key, check in (("use_budget", self.use_budget), ("dither", self.dither), ("cleanup", self.cleanup),
+                           ("detail", self.detail),
                            ("photo_cleanup", self.photo_cleanup), ("alpha_empty", self.alpha_empty),
                            ("empty_background", self.empty_background),
                            ("include_special", self.include_special)):
@@ -507,6 +509,7 @@ class SourcePanel(PanelSections, QWidget):
             height=h,
             max_colors=self.budget.value() if self.use_budget.isChecked() else None,
             dither=self.dither.isChecked(),
+            detail=self.detail.isChecked(),
             cleanup=self.cleanup.isChecked(),
             photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
             alpha_empty=self.alpha_empty.isChecked(),
