@@ -150,6 +150,10 @@ WORK_PIXELS = 16_000_000
 #: clear message, except JPEGs that the decoder itself can read at 1/8 scale within it.
 MAX_PHOTO_PIXELS = 210_000_000
 
+#: Most pixels a JPEG byte can hold: even a blank white JPEG needs a byte for about 85 pixels (an 8×8 block
+#: is a few bits at least), so a header claiming far more than this is a damaged or doctored file.
+JPEG_PIXELS_PER_BYTE = 512
+
 # Pillow refuses above twice its own limit while opening; PixlCraft checks its own limit (above) itself.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PHOTO_PIXELS)
 
@@ -188,6 +192,10 @@ def decode_photo(data: bytes, p: Path, cells: tuple[int | None, int | None] | No
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with _open(data) as im:
                 full = im.size
+                if im.format == "JPEG" and full[0] * full[1] > JPEG_PIXELS_PER_BYTE * len(data) + 1_000_000:
+                    # the decoder would fill the missing picture with grey and not say so
+                    raise _not_readable(p, f"the file is damaged or incomplete: its picture data is far too "
+                                           f"short for a {full[0]}×{full[1]} picture")
                 # (a PNG's EXIF may follow the pixels: reading it would load them with errors hidden, so
                 # only a JPEG's orientation is read before decoding, for the reduced decode's size)
                 turned = im.format == "JPEG" and _exif_orientation(im) in (5, 6, 7, 8)

@@ -247,11 +247,30 @@ def _damaged(path: Path, reason: str) -> PatternFileError:
     return PatternFileError(f"cannot open {path}: {reason}")
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of lists and objects a pattern.json may have (PixlCraft's own files nest 4 deep)."""
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and dicts nest in ``value``, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                return level
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
     try:
         info = zf.getinfo(name)
         if info.file_size > limit:
             raise _damaged(path, f"its {name} is implausibly large; the file is damaged.")
+        if info.flag_bits & 0x1:
+            raise _damaged(path, f"its {name} is encrypted; PixlCraft patterns never are.")
         with zf.open(info) as member:
             data = member.read(limit + 1)
     except PatternFileError:
@@ -291,6 +310,8 @@ def load_pixl(path: str | Path) -> Pattern:
             raise _damaged(p, f"its pattern.json is not valid JSON (line {e.lineno}: {e.msg}).") from None
         except RecursionError:  # thousands of nested brackets: no pattern is built like that
             raise _damaged(p, "its pattern.json is nested far too deeply; the file is damaged.") from None
+        if _depth(doc) > MAX_JSON_DEPTH:  # it loads, but would not save again (nor print, nor copy)
+            raise _damaged(p, "its pattern.json is nested far too deeply; the file is damaged.")
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise _damaged(p, "it is not a PixlCraft pattern (its pattern.json has another format).")
         version = _int_field(doc, "version", p)
@@ -324,7 +345,8 @@ def load_pixl(path: str | Path) -> Pattern:
     try:
         palette = Palette.from_dict(doc.get("palette"))
     except Exception as e:
-        raise _damaged(p, f"the palette inside it is damaged ({e}).") from None
+        reason = str(e).removeprefix("The stored palette is damaged: ").rstrip(".")
+        raise _damaged(p, f"the palette inside it is damaged ({reason}).") from None
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict):
         raise _damaged(p, "its metadata is not a set of named values.")

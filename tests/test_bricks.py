@@ -159,7 +159,7 @@ def test_brick_formats_need_lego_colours(tmp_path):
     dmc = Pattern(np.zeros((3, 3), np.int16), load_builtin("dmc").subset([4]))
     for fmt, name in (("bricklink-xml", "w.xml"), ("ldraw", "m.ldr"), ("parts-csv", "p.csv"),
                       ("brick-pdf", "b.pdf")):
-        with pytest.raises(InputError, match="needs the LEGO palette"):
+        with pytest.raises(InputError, match="For brick patterns.*--palette lego"):
             export(dmc, fmt, tmp_path / name)
     lego = load_builtin("lego")
     half = Palette("mine", "LEGO", lego.material, (lego[0], PaletteEntry("X1", "Mystery", (1, 2, 3))))

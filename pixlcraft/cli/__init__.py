@@ -9,6 +9,7 @@ code 2; Ctrl+C exits 130. A traceback is shown only with ``--debug``, for bug re
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
@@ -38,7 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for mod in _command_modules():
         mod.add_parser(sub)
+    _name_subcommands(parser)
     return parser
+
+
+def _name_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Messages about a missing or unknown subcommand name it by its choices ({list,download,path}), not by
+    the internal name it is stored under (models_cmd)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            if action.metavar is None:
+                action.metavar = "{" + ",".join(action.choices) + "}"
+            for child in action.choices.values():
+                _name_subcommands(child)
 
 
 EXIT_BROKEN_PIPE = 141
@@ -80,7 +93,14 @@ def _quiet_libraries(debug: bool) -> Iterator[None]:
 
 
 INPUT_ARGUMENTS = ("input", "pattern", "image", "resume", "lora", "owned", "palette")
+#: Free-text options: stored in patterns and printed in charts, so they must be real text.
+TEXT_ARGUMENTS = ("title", "remarks", "prompt", "negative_prompt", "opt_title", "opt_remarks", "opt_base_color")
 """Arguments that name files a command reads; no command may write over them."""
+
+
+_ENVIRONMENT_ERRORS = {errno.ENAMETOOLONG, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                       errno.EIO, errno.EMFILE, errno.ENFILE, errno.EISDIR, errno.ENOTDIR, errno.EXDEV, errno.EFBIG,
+                       errno.ELOOP, errno.ENOENT}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     inputs = [v for v in (getattr(args, name, None) for name in INPUT_ARGUMENTS) if isinstance(v, str)]
+    for name in TEXT_ARGUMENTS:  # bytes that are not UTF-8 in free text: shown as �, never stored raw
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     try:
         with protect_inputs(*inputs), _quiet_libraries(args.debug):
             return int(args.func(args) or 0)
@@ -113,6 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except MemoryError:
         print("pixlcraft: error: not enough memory for this job; try a smaller size.", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        if args.debug or exc.errno not in _ENVIRONMENT_ERRORS:
+            raise
+        # the computer said no (disk full, read-only, name too long): not a bug, and nothing to report
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"pixlcraft: error: cannot read or write{where}: {exc.strerror or exc}.", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if args.debug:

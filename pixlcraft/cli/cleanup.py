@@ -173,6 +173,16 @@ def add_cleanup_args(parser: argparse.ArgumentParser) -> None:
     _add_option_flags(group, "cleanup-", skip=("scale",))
 
 
+def refuse_stray_cleanup_options(args: argparse.Namespace) -> None:
+    """A ``--cleanup-…`` option without ``--cleanup-first`` would be quietly ignored: refuse it instead."""
+    if getattr(args, "cleanup_first", None):
+        return
+    for flag, (opt, _) in _declared_flags().items():
+        if getattr(args, _dest(opt.name), None) is not None:
+            raise InputError(f"--cleanup-{flag[2:]} sets up the photo clean-up, which runs only with "
+                             "--cleanup-first METHOD (or auto).")
+
+
 def apply_cleanup(
     args: argparse.Namespace,
     photo,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,7 +90,10 @@ def load_palette(args: argparse.Namespace):
     from ..palette import read_owned_codes, resolve_palette
 
     palette = resolve_palette(args.palette)
-    if getattr(args, "owned", None):
+    owned = getattr(args, "owned", None)
+    if owned is not None and not owned.strip():
+        raise InputError("--owned is empty; give the codes you own (such as 310,BLANC,321) or a file of them.")
+    if owned:
         palette = palette.restrict(read_owned_codes(args.owned))
     return palette
 
@@ -101,7 +106,14 @@ def check_output(path: str, suffixes: Sequence[str]) -> None:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"cannot write '{path}': the folder '{folder}' does not exist.")
+    if len(os.fsencode(out.name)) > 255:
+        raise InputError(f"cannot write '{path}': the file name is longer than the 255 bytes a name may have.")
     refuse_input(out)
+    try:  # a folder we may not write in (read-only disk, /proc) is found now, not after an hour of work
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".pixlcraft-probe-", delete=True)
+    except OSError as exc:
+        raise InputError(f"cannot write '{path}': {exc.strerror or exc} in the folder '{folder}'.") from None
+    probe.close()
 
 
 def open_pattern(path: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cleanup import add_cleanup_args, apply_cleanup
+from .cleanup import add_cleanup_args, apply_cleanup, refuse_stray_cleanup_options
 from .common import (
     ProgressBar,
     add_palette_args,
@@ -81,12 +81,16 @@ def run(args: argparse.Namespace) -> int:
     if args.scale < 1 or args.scale > 64:
         raise InputError(f"--scale must be between 1 and 64 (got {args.scale}).")
     check_output(args.output, (".pixl", ".png", ".oxs"))
+    refuse_stray_cleanup_options(args)
     if Path(args.input).suffix.lower() in PATTERN_SUFFIXES:
         return _resave(args)
     palette = load_palette(args)
     if args.element:
         from ..export.bricks import element_colours, known_colours
 
+        if palette.material.craft != "brick":
+            raise InputError(f"--element chooses LEGO parts; the palette '{palette.name}' is not a brick palette "
+                             "(use --palette lego).")
         made, known = element_colours()[args.element], known_colours()
         keep = [i for i, e in enumerate(palette) if e.name not in known or e.name in made]
         if not keep:

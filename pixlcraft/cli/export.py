@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group = p.add_argument_group("format options (each applies only to the formats named in its help)")
     for name, (opt, fmt_keys) in _shared_options().items():
         kwargs: dict[str, Any] = {"dest": f"opt_{name}", "default": argparse.SUPPRESS,
-                                  "help": f"{opt.help} [{', '.join(fmt_keys)}]"}
+                                  "help": f"{opt.help} [{', '.join(fmt_keys)}]".replace("%", "%%")}
         if opt.type is bool:
             kwargs["action"] = YesNoAction
         else:

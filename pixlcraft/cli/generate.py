@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..jobs import CancelToken, Progress
-from .cleanup import add_cleanup_args, apply_cleanup
+from .cleanup import add_cleanup_args, apply_cleanup, refuse_stray_cleanup_options
 from .common import (
     EXIT_INTERRUPTED,
     ProgressBar,
@@ -161,10 +161,15 @@ def run(args: argparse.Namespace) -> int:
     if args.scale < 1 or args.scale > 64:
         raise InputError(f"--scale must be between 1 and 64 (got {args.scale}).")
     check_output(args.output, (".pixl", ".png"))
+    refuse_stray_cleanup_options(args)
     if args.save_reference:
         check_output(args.save_reference, (".png",))
         if args.image:
             raise InputError("--save-reference is for prompt-only runs; with --image there is no reference picture.")
+        if Path(args.save_reference).resolve() == Path(args.output).resolve():
+            raise InputError("--save-reference and -o name the same file; give the reference picture its own name.")
+    if args.lora and args.lora.lower().endswith(".safetensors") and not Path(args.lora).is_file():
+        raise InputError(f"the LoRA file '{args.lora}' does not exist.")
     palette = load_palette(args)
     image = args.image
     if args.cleanup_first:

@@ -28,6 +28,7 @@ from ..pattern import Pattern
 from .boards import (
     Board,
     assign_symbols,
+    check_plan_pages,
     compact_rows,
     counts_per_board,
     draw_axis_numbers,
@@ -270,6 +271,8 @@ def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repor
     if pattern.empty_count == pattern.width * pattern.height:
         raise InputError("the pattern has no filled cells, so there are no beads to plan.")
     boards = split_boards(pattern.height, pattern.width, size)
+    check_plan_pages(len(used_boards(pattern, boards)), "bead plan",
+                     "choose a larger board (such as --board 29) or make the pattern smaller.")
     counts = counts_per_board(pattern, boards)
     totals = counts.sum(axis=0)
     order, symbols = assign_symbols(totals, pattern)

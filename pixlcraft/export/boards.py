@@ -99,6 +99,20 @@ def used_boards(pattern: Pattern, boards: list[Board]) -> list[Board]:
     return [b for b in boards if np.any(b.cells(pattern.grid) != EMPTY)]
 
 
+MAX_PLAN_PAGES = 2500
+"""Most board or section pages a plan may have: past this a printout is no use to anyone, and writing it would
+take minutes and a gigabyte (a 1000×1000 plan on 4-peg boards would be 62,500 pages)."""
+
+
+def check_plan_pages(pages: int, what: str, advice: str) -> None:
+    """Refuse, before any drawing, a plan of more than :data:`MAX_PLAN_PAGES` pages."""
+    if pages > MAX_PLAN_PAGES:
+        from ..errors import InputError
+
+        raise InputError(f"this {what} would need {pages:,} pages, more than the {MAX_PLAN_PAGES:,} a plan may "
+                         f"have; {advice}")
+
+
 # ------------------------------------------------------------------------------------------------ drawing
 # Shared by the bead and brick PDFs. The canvas is a reportlab Canvas; reportlab is imported only by callers.
 

@@ -40,12 +40,14 @@ from ..pattern import EMPTY, Pattern
 from .boards import (
     Board,
     assign_symbols,
+    check_plan_pages,
     compact_rows,
     counts_per_board,
     draw_axis_numbers,
     draw_cells,
     split_boards,
     swatch_cell,
+    used_boards,
 )
 from .registry import MAX_TITLE, ExportFormat, ExportOption, write_bytes, write_text
 from .symbols import MAX_SYMBOLS
@@ -218,6 +220,9 @@ def bricklink_xml(lines: list[PartLine], condition: str = "any", remarks: str = 
     that existing list instead of the one chosen when uploading; 0: left out)."""
     from xml.sax.saxutils import escape
 
+    from ..formats.oxs import xml_chars
+
+    remarks = " ".join(xml_chars(remarks).split())  # control characters would make the file unreadable
     out = ["<INVENTORY>"]
     for line in lines:
         out += [
@@ -229,8 +234,8 @@ def bricklink_xml(lines: list[PartLine], condition: str = "any", remarks: str = 
         ]
         if condition in ("new", "used"):
             out.append(f"    <CONDITION>{'N' if condition == 'new' else 'U'}</CONDITION>")
-        if remarks.strip():
-            out.append(f"    <REMARKS>{escape(' '.join(remarks.split()))}</REMARKS>")
+        if remarks:
+            out.append(f"    <REMARKS>{escape(remarks)}</REMARKS>")
         if wanted_list:
             out.append(f"    <WANTEDLISTID>{int(wanted_list)}</WANTEDLISTID>")
         out.append("  </ITEM>")
@@ -519,6 +524,8 @@ def write_pdf(pattern: Pattern, path: Path, options: dict[str, Any], reporter: R
     check_lego(pattern, "brick building instructions", ("bricklink_id", "ldraw_code"))
     if pattern.empty_count == pattern.width * pattern.height:
         raise InputError("the pattern has no filled cells, so there is nothing to build.")
+    check_plan_pages(len(used_boards(pattern, split_boards(pattern.height, pattern.width, SECTION))),
+                     "set of building instructions", "make the mosaic smaller, or make it in parts.")
     title = str(pattern.metadata.get("title") or readable(path.stem))
     _, pages = _render_pdf(pattern, options, title, None, Reporter(None, reporter.cancel))
     data, _ = _render_pdf(pattern, options, title, pages, reporter)

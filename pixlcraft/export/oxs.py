@@ -29,7 +29,7 @@ FORMATS = [
         "oxs",
         ".oxs",
         "open cross-stitch chart (XML) for WinStitch/MacStitch, FlossCross, Embroiderly; PixlCraft opens it again",
-        ("stitch",),
+        ("stitch", "bead"),  # a bead plan is a chart too, and PixlCraft reads the bead palette back
         OPTIONS,
         write,
     )

@@ -236,11 +236,18 @@ def formats() -> list[ExportFormat]:
 def unfit_reason(fmt: ExportFormat, pattern: Pattern) -> str:
     """"" when ``fmt`` fits ``pattern``, else one sentence saying why (for the export dialog's greyed rows)."""
     craft = pattern.palette.material.craft
-    if craft not in fmt.crafts:
+    if not _craft_fits(fmt, pattern):
         words = {"stitch": "cross-stitch", "bead": "fuse-bead", "brick": "brick", "generic": "any"}
         wanted = " or ".join(words.get(c, c) for c in fmt.crafts)
         return f"For {wanted} patterns; this one is a {words.get(craft, craft)} pattern."
     return fmt.check(pattern) if fmt.check is not None else ""
+
+
+def _craft_fits(fmt: ExportFormat, pattern: Pattern) -> bool:
+    """A format for the pattern's craft, a format for any craft ("generic"), or a pattern from the user's own
+    palette file (its craft unknown: the format's own check decides)."""
+    craft = pattern.palette.material.craft
+    return craft in fmt.crafts or "generic" in fmt.crafts or craft == "generic"
 
 
 def formats_for(craft: str) -> list[ExportFormat]:
@@ -306,6 +313,10 @@ def export(
     opts = resolve_options(fmt, options)
     target = _target(fmt, path)
     pattern.validate()
+    if not _craft_fits(fmt, pattern):  # as the window greys it out
+        again = {"brick": "lego", "bead": "perler (or hama, artkal_s …)", "stitch": "dmc"}[fmt.crafts[0]]
+        raise InputError(f"{fmt.key}: {unfit_reason(fmt, pattern)} Make the pattern with --palette {again}.",
+                         gui=unfit_reason(fmt, pattern))
     reporter = Reporter(progress, cancel)
     reporter.check()
     # 2. write

@@ -54,7 +54,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 """Characters XML 1.0 cannot hold at all, not even escaped (a title pasted with a control character in it)."""
 
 
-def _xml_chars(text: str) -> str:
+def xml_chars(text: str) -> str:
     """``text`` with the characters XML cannot hold dropped, so that every chart we write opens again."""
     return _NOT_XML.sub("", text)
 
@@ -74,7 +74,7 @@ def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, tit
     brand = small.palette.brand.strip()
 
     def attrs(**kw: Any) -> str:
-        return " ".join(f"{k}={quoteattr(_xml_chars(str(v)))}" for k, v in kw.items())
+        return " ".join(f"{k}={quoteattr(xml_chars(str(v)))}" for k, v in kw.items())
 
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<chart>"]
     lines.append("<format " + attrs(**{f"comments{n:02d}": c for n, c in enumerate(_FORMAT_COMMENTS, 1)}) + "/>")
@@ -179,6 +179,8 @@ def read_oxs(path: str | Path) -> Pattern:
         line, col = e.position
         raise _bad(p, f"it is not valid XML (line {line}, column {col + 1}); the file is damaged or not an "
                       f"OXS chart.") from None
+    except (LookupError, ValueError) as e:  # an encoding Python does not know, or bytes it cannot decode
+        raise _bad(p, f"its text cannot be read ({e}).") from None
     if root.tag != "chart":
         raise _bad(p, f"it is not an OXS chart (its root element is <{root.tag}>, not <chart>).")
 

@@ -319,8 +319,10 @@ def _csv_entry(
         v = cell(col)
         if not v:
             ids[col] = None
-        elif v.isdigit():
+        elif v.isdigit() and len(v) <= 9:  # catalogue ids are small numbers; 30 digits is a damaged file
             ids[col] = int(v)
+        elif v.isdigit():
+            raise _err(origin, lineno, f"the '{col}' value {_show(v)} is far too long for a colour id.")
         else:
             raise _err(origin, lineno, f"expected a whole number (or nothing) in the '{col}' column, "
                                        f"found {_show(v)}.")
