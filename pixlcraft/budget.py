@@ -3,7 +3,8 @@
 Keeping the K most used colours of the unconstrained pattern is what most converters do, and it throws away
 rare but important colours (a red mouth in a face) while keeping five near-identical skin tones. The right
 question is which K colours minimise the total CIEDE2000 error once every cell is re-mapped to its nearest
-chosen colour. That is the K-median (facility location) problem, NP-hard in general, so we solve it the way
+chosen colour (plus a small charge for colours more saturated than the cells they serve,
+:data:`OVERSATURATION`). That is the K-median (facility location) problem, NP-hard in general, so we solve it the way
 K-medoids is solved in practice: greedy construction followed by eager swaps (as in FasterPAM: each
 candidate's best swap is found with nearest/second-nearest bookkeeping in O(cells) and applied at once, so a
 full pass costs O(cells × palette) and a few passes suffice). On toy cases that
@@ -156,11 +157,14 @@ def choose_colors(
     allowed: np.ndarray | None = None,
     bin_size: float = 2.0,
     max_passes: int = 20,
+    oversaturation: float | None = None,
 ) -> np.ndarray:
-    """Indices (into the palette) of ``k`` colours minimising the total CIEDE2000 error of ``labs``.
+    """Indices (into the palette) of ``k`` colours minimising the total CIEDE2000 error of ``labs``, plus a
+    charge for colours more saturated than the cells they serve (see :data:`OVERSATURATION`).
 
-    ``labs`` are the cells' true colours (N,3); ``allowed`` restricts the candidates (e.g. colours owned).
-    Returns a sorted int array of length ``min(k, number of candidates)``.
+    ``labs`` are the cells' true colours (N,3); ``allowed`` restricts the candidates (e.g. colours owned);
+    ``oversaturation`` overrides the charge (0: pure CIEDE2000). Returns a sorted int array of length
+    ``min(k, number of candidates)``.
     """
     labs = np.asarray(labs, dtype=np.float64).reshape(-1, 3)
     candidates = np.arange(len(palette_labs)) if allowed is None else _as_indices(allowed, len(palette_labs))
@@ -170,10 +174,27 @@ def choose_colors(
         return np.sort(candidates)
     reps, weights = _bin_colors(labs, bin_size) if bin_size > 0 else (labs, np.ones(len(labs)))
     # candidates × bins, so every inner loop walks memory in order
-    dist_t = _distances(np.asarray(palette_labs, np.float64)[candidates], reps)
+    cand_labs = np.asarray(palette_labs, np.float64)[candidates]
+    dist_t = _distances(cand_labs, reps)
+    charge = OVERSATURATION if oversaturation is None else oversaturation
+    if charge > 0:
+        excess = np.hypot(cand_labs[:, 1], cand_labs[:, 2])[:, None] - np.hypot(reps[:, 1], reps[:, 2])[None, :]
+        dist_t = dist_t + charge * np.maximum(excess - SATURATION_SLACK, 0.0)
     chosen = _greedy(dist_t, weights, k)
     chosen, _ = _eager_swaps(dist_t, weights, chosen, max_passes)
     return np.sort(candidates[chosen])
+
+
+OVERSATURATION = 0.3
+"""Charge per C*ab unit by which a candidate colour is more saturated than a cell it serves (past
+:data:`SATURATION_SLACK`), added to the CIEDE2000 when choosing the budget's colours. CIEDE2000 discounts chroma
+differences among saturated colours (its S_C grows with the pair's mean chroma), so on its own it happily
+spends a budget slot on one vivid colour for a whole range of muted ones: a royal-blue band in a dusk sky,
+orange patches in skin, an over-orange retina. The charge removes those (measured: the share of cells more
+than 15 C* too saturated on the rocket photo, Perler 64 wide at 16 colours, 2.8 % → 0.3 %) for under 0.3 %
+more mean CIEDE2000. Cells are still matched to the chosen colours by CIEDE2000 alone."""
+SATURATION_SLACK = 5.0
+"""C*ab a chosen colour may exceed a cell's before the charge starts."""
 
 
 _DIST_CACHE: OrderedDict[bytes, np.ndarray] = OrderedDict()

@@ -65,7 +65,8 @@ def reduce_plan(pattern: Pattern, k: int) -> MergePlan:
         return MergePlan({int(i): int(i) for i in used}, 0.0, 0)
     labs = np.asarray(pattern.palette.lab, np.float64)
     points = np.repeat(labs[used], counts[used], axis=0)  # the pattern's own cells, as colours
-    keep = choose_colors(points, labs, k, allowed=used, bin_size=0.0 if used.size <= 64 else 0.5)
+    keep = choose_colors(points, labs, k, allowed=used, bin_size=0.0 if used.size <= 64 else 0.5,
+                         oversaturation=0)  # the least added error, exactly, as promised above
     return _plan(pattern, np.asarray(keep, np.int64))
 
 
