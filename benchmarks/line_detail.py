@@ -35,10 +35,10 @@ def line_art(seed: int, thickness: int) -> np.ndarray:
 def main() -> int:
     import cv2
 
-    from pixlcraft.color import ciede2000, linear_to_lab
     from pixlcraft.convert import ConvertOptions, cell_colors, convert_photo, resolve_size
     from pixlcraft.imageio import load_photo, photo_from_array
     from pixlcraft.palette import load_builtin
+    from pixlcraft.quality import error_to_average
 
     print("| palette | line width | detail | crossed cells dark | their mean lightness |")
     print("| --- | --- | --- | --- | --- |")
@@ -67,8 +67,7 @@ def main() -> int:
                 options = ConvertOptions(width=width, detail=detail, max_colors=32)
                 grid = convert_photo(photo, pal, options).pattern.grid
                 w, h, crop = resolve_size(photo, options)
-                average = cell_colors(photo, w, h, crop)[0].astype(np.float64)
-                err[detail] = float(ciede2000(linear_to_lab(average), pal.lab[grid]).mean())
+                err[detail] = error_to_average(grid, pal, cell_colors(photo, w, h, crop)[0])
             change = 100 * (err["auto"] / err["average"] - 1)
             print(f"| {name} {width} | {path.name} | {err['average']:.3f} | {err['auto']:.3f} | {change:+.1f} % |")
     return 0

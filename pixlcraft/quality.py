@@ -46,3 +46,13 @@ def blurred_delta_e(grid: np.ndarray, palette: Palette, reference_linear: np.nda
     if not filled.any():
         return 0.0
     return float(ciede2000(linear_to_lab(ours[filled]), linear_to_lab(theirs[filled])).mean())
+
+
+def error_to_average(grid: np.ndarray, palette: Palette, average_linear: np.ndarray) -> float:
+    """Mean CIEDE2000 between each filled cell's colour and its area's plain linear-light average: the
+    per-cell measure the converter is judged by, whatever the cell colours it matched were."""
+    filled = grid >= 0
+    if not filled.any():
+        return 0.0
+    reference = linear_to_lab(np.asarray(average_linear, np.float64)[filled])
+    return float(ciede2000(reference, palette.lab[grid[filled]]).mean())

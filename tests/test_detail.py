@@ -10,12 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
-from pixlcraft.color import ciede2000, linear_to_lab, srgb8_to_lab
+from pixlcraft.color import ciede2000, srgb8_to_lab
 from pixlcraft.convert import ConvertOptions, cell_colors, convert_photo, resolve_size
 from pixlcraft.detail import flat_colours
 from pixlcraft.errors import InputError
 from pixlcraft.imageio import load_photo, photo_from_array
 from pixlcraft.palette import load_builtin
+from pixlcraft.quality import error_to_average
 
 SAMPLES = sorted(Path(__file__).resolve().parents[1].glob("resources/samples/*.jpg"))
 PPC = 10  # photo pixels per cell
@@ -67,8 +68,7 @@ def test_photos_stay_within_three_percent_of_the_plain_average(palette: str, wid
             options = ConvertOptions(width=width, detail=detail, max_colors=32)
             grid = convert_photo(photo, pal, options).pattern.grid
             w, h, crop = resolve_size(photo, options)
-            average = cell_colors(photo, w, h, crop)[0].astype(np.float64)
-            errors[detail] = float(ciede2000(linear_to_lab(average), pal.lab[grid]).mean())
+            errors[detail] = error_to_average(grid, pal, cell_colors(photo, w, h, crop)[0])
         assert errors["auto"] <= errors["average"] * 1.03, (path.name, errors)
         assert flat_colours(photo.linear()) is None  # a photograph is never taken for flat graphics
 
@@ -135,8 +135,7 @@ def test_grey_photos_and_scans_are_not_taken_for_flat_graphics(name: str) -> Non
         options = ConvertOptions(width=64, detail=detail)
         grid = convert_photo(photo, dmc, options).pattern.grid
         w, h, crop = resolve_size(photo, options)
-        average = cell_colors(photo, w, h, crop)[0].astype(np.float64)
-        errors[detail] = float(ciede2000(linear_to_lab(average), dmc.lab[grid]).mean())
+        errors[detail] = error_to_average(grid, dmc, cell_colors(photo, w, h, crop)[0])
     assert errors["auto"] <= errors["average"] * 1.03, errors
 
 

@@ -3,20 +3,18 @@ two-glyph ones (A1 … ZZ), written as two real characters of the chart font, in
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pypdf import PdfReader
-from test_stitch_pdf import page_glyphs
+from test_stitch_pdf import glyphs_by_cell
 
 from pixlcraft.convert import ConvertOptions
 from pixlcraft.errors import InputError
 from pixlcraft.export import export
 from pixlcraft.export.pdfkit import symbol_metrics, symbol_scale
-from pixlcraft.export.stitch_pdf import chart_layout
 from pixlcraft.export.symbols import missing_from_font
 from pixlcraft.material import AIDA_14
 from pixlcraft.palette import Palette, PaletteEntry, load_builtin
@@ -58,16 +56,7 @@ def test_a_480_colour_dmc_chart_is_made_with_two_glyph_symbols_read_back_cell_by
     assert key == {dmc[i].code: assigned[i] for i in range(n)}
 
     # the chart: the glyphs inside each cell, left to right, spell that cell's symbol
-    layout = chart_layout(pattern.width, pattern.height, "a4", 5.0, 2)
-    first = len(reader.pages) - len(layout.tiles)
-    cells: dict[tuple[int, int], list[tuple[float, str]]] = {}
-    for k, tile in enumerate(layout.tiles):
-        x_left, y_top = layout.origin(tile)
-        for ch, cx, cy in page_glyphs(reader, first + k):
-            col = math.floor((cx - x_left) / layout.cell)
-            row = math.floor((y_top - cy) / layout.cell)
-            if 0 <= col < tile.x1 - tile.x0 and 0 <= row < tile.y1 - tile.y0:
-                cells.setdefault((tile.y0 + row, tile.x0 + col), []).append((cx, ch))
+    cells = glyphs_by_cell(reader, pattern, 5.0)
     read = {rc: "".join(ch for _, ch in sorted(glyphs)) for rc, glyphs in cells.items()}
     expect = {(r, c): assigned[int(grid[r, c])] for r in range(grid.shape[0]) for c in range(grid.shape[1])}
     assert read == expect

@@ -109,6 +109,22 @@ def page_glyphs(reader: PdfReader, page_no: int) -> list[tuple[str, float, float
     return out
 
 
+def glyphs_by_cell(reader: PdfReader, pattern: Pattern, cell_mm: float,
+                   paper: str = "a4", overlap: int = 2) -> dict[tuple[int, int], list[tuple[float, str]]]:
+    """(row, column) of the pattern → the glyphs drawn inside that cell on the chart pages, as (x, char)."""
+    layout = chart_layout(pattern.width, pattern.height, paper, cell_mm, overlap)
+    first = len(reader.pages) - len(layout.tiles)
+    cells: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    for k, tile in enumerate(layout.tiles):
+        x_left, y_top = layout.origin(tile)
+        for ch, cx, cy in page_glyphs(reader, first + k):
+            col = math.floor((cx - x_left) / layout.cell)
+            row = math.floor((y_top - cy) / layout.cell)
+            if 0 <= col < tile.x1 - tile.x0 and 0 <= row < tile.y1 - tile.y0:
+                cells.setdefault((tile.y0 + row, tile.x0 + col), []).append((cx, ch))
+    return cells
+
+
 def key_lines(reader: PdfReader) -> list[tuple[str, str, str, int, int]]:
     """(symbol, code, name, stitches, skeins) for every line of the thread key."""
     rows = []
@@ -432,16 +448,8 @@ def test_more_glyphs_than_one_font_subset_holds(tmp_path: Path) -> None:
     assert any(name.startswith("/AAAAAB+") for name in fonts), fonts  # a second subset really exists
     code_of = {sym: code for sym, code, *_ in key_lines(reader)}
     assert len(code_of) == n
-    layout = chart_layout(pattern.width, pattern.height, "a4", 2.0, 2)
-    first = len(reader.pages) - len(layout.tiles)
-    seen = {}
-    for k, tile in enumerate(layout.tiles):
-        x_left, y_top = layout.origin(tile)
-        for ch, cx, cy in page_glyphs(reader, first + k):
-            col = math.floor((cx - x_left) / layout.cell)
-            row = math.floor((y_top - cy) / layout.cell)
-            if 0 <= col < tile.x1 - tile.x0 and 0 <= row < tile.y1 - tile.y0:
-                seen[tile.x0 + col] = code_of[ch]
+    seen = {col: code_of[ch] for (_, col), glyphs in glyphs_by_cell(reader, pattern, 2.0).items()
+            for _, ch in glyphs}
     assert seen == {x: f"T{x}" for x in range(n)}
 
 
