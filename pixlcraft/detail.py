@@ -10,7 +10,7 @@ Two corrections, both on under ``detail="auto"`` (the default) and off under ``"
   (:data:`MIN_SHARE`), the rest of it is an even ground (:data:`GROUND_SPREAD`, as drawn art has and photo
   texture has not) and the structure continues into a neighbouring cell — a line, not a lone speck. Broad areas
   and the edges between them are left to the average, so photos change little (measured: per-cell error at
-  most 2 % above the plain average on the sample photos, while 87 % of the cells crossed by 2-pixel black lines
+  most 2.1 % above the plain average on the sample photos, while 87 % of the cells crossed by 2-pixel black lines
   at 10 pixels a cell come out dark instead of none).
 * **Flat graphics.** When a few colours cover nearly the whole picture (:func:`flat_colours`), each cell takes
   the colour that covers most of it instead of a blend of two, so a logo's edges stay in its own colours rather
@@ -30,7 +30,7 @@ DETAIL_CHOICES: tuple[str, ...] = ("auto", "average")
 CONTRAST = 40.0
 """L* by which a structure must differ from its surroundings (black on white: 100; mid-grey or red on white:
 about 50). Lower, and facial features and fabric folds of photos start to darken."""
-MIN_SHARE = 0.06
+MIN_SHARE = 0.05
 """Share of a cell that must be structure before the cell takes the structure's colour."""
 GROUND_SPREAD = 3.0
 """Most standard deviation of L* the rest of a cell may have for the cell to count as a line on a ground."""
