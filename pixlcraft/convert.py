@@ -9,7 +9,7 @@ costs little. Every step is a named function so the GUI, the CLI, SD-πXL's init
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -186,8 +186,12 @@ def convert_photo(
     rep.report("Averaging the photo into cells", done, steps)
     linear, coverage = cell_colors(photo, width, height, crop)
     if options.detail != "average":
-        pixels, alpha = _cropped(photo, crop)
-        linear = detailed_cells(pixels, linear, (width, height), alpha, options.detail)
+        key = ("detail", options.detail, width, height, None if crop is None else astuple(crop))
+        if key not in photo.derived:  # the same for every colour setting: worked out once per photo and size
+            pixels, alpha = _cropped(photo, crop)
+            photo.derived.clear()
+            photo.derived[key] = detailed_cells(pixels, linear, (width, height), alpha, options.detail)
+        linear = photo.derived[key].copy()
     linear = adjust_linear(linear, options.brightness, options.contrast, options.saturation)
     mask = _cell_mask(linear, coverage, options)
     lab = linear_to_lab(linear.astype(np.float64))

@@ -41,6 +41,9 @@ class Photo:
     """The pattern size it was decoded smaller for, when smaller than a plain load would give (a JPEG decoded
     at the size one pattern needs); None when no plain load would give more pixels."""
     _linear: np.ndarray | None = field(default=None, repr=False, compare=False)
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
+    """Results computed from the pixels alone (cell colours for a size and crop), kept for the photo's life so
+    re-making a pattern with other colour settings does not compute them again."""
 
     def linear(self) -> np.ndarray:
         """The colours in linear light (float32), computed once per photo: re-making a pattern with other

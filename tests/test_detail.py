@@ -145,3 +145,19 @@ def test_a_logo_saved_as_jpeg_is_still_a_flat_graphic() -> None:
     photo = photo_from_array(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy())
     flat = flat_colours(photo.linear())
     assert flat is not None and len(flat) <= 16
+
+
+def test_the_detail_analysis_is_done_once_per_photo_and_size() -> None:
+    """Re-making a pattern with other colour settings (the live preview) reuses the cells' detail analysis."""
+    img = line_art(3, 2)
+    photo = photo_from_array(img)
+    dmc = load_builtin("dmc")
+    first = convert_photo(photo, dmc, ConvertOptions(width=60, max_colors=12, brightness=0.2)).pattern.grid
+    assert len(photo.derived) == 1
+    kept = next(iter(photo.derived.values())).copy()
+    again = convert_photo(photo, dmc, ConvertOptions(width=60, max_colors=12, brightness=0.2)).pattern.grid
+    assert np.array_equal(first, again) and np.array_equal(next(iter(photo.derived.values())), kept)
+    fresh = convert_photo(photo_from_array(img), dmc, ConvertOptions(width=60, max_colors=12, brightness=0.2))
+    assert np.array_equal(fresh.pattern.grid, first)
+    convert_photo(photo, dmc, ConvertOptions(width=40))
+    assert len(photo.derived) == 1  # only the latest size is kept
