@@ -47,7 +47,8 @@ class ConvertOptions:
     height: int | None = None
     crop: Crop | None = None
     max_colors: int | None = None
-    """Colour budget. None: every colour the photo needs, up to the number a chart can print (151)."""
+    """Colour budget (at most 731, the chart symbols). None: every colour the photo needs, up to the 151 that
+    get one-glyph chart symbols."""
     dither: Dither = "none"
     """Error diffusion (fine shading, for stitching), an ordered pattern (a regular texture, for beads and
     bricks) or none. A dithered pattern is speckled on purpose, so the confetti clean-up leaves it alone."""
