@@ -24,6 +24,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from .color import linear_to_lightness
+
 Detail = Literal["auto", "average"]
 DETAIL_CHOICES: tuple[str, ...] = ("auto", "average")
 
@@ -47,12 +49,6 @@ FLAT_AREAS = 0.8
 logos 0.87–0.98, JPEG-saved included; grey photographs and scans 0.63–0.69)."""
 
 
-def _lightness(linear: np.ndarray) -> np.ndarray:
-    """CIE L* of each pixel (float32), from linear sRGB."""
-    y = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    return np.where(y > 216 / 24389, 116.0 * np.cbrt(y) - 16.0, y * (24389 / 27)).astype(np.float32)
-
-
 def _cell_means(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(values, size, interpolation=cv2.INTER_AREA)
 
@@ -68,7 +64,7 @@ def thin_structures(linear: np.ndarray, cells: np.ndarray, size: tuple[int, int]
         return cells
     k = max(3, int(round(per_cell)) | 1)
     kernel = np.ones((k, k), np.uint8)
-    lightness = _lightness(linear)
+    lightness = linear_to_lightness(np.asarray(linear, np.float32))
     out = cells.copy()
     decided = np.zeros((height, width), bool)
     closed = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, kernel)

@@ -216,3 +216,12 @@ def test_matches_skimage_conversions():
     np.testing.assert_allclose(color.xyz_to_lab(xyz[~bright]), sk_lab[~bright], atol=5e-4, rtol=0)
     back = skcolor.lab2xyz(sk_lab[bright]) / sk_white * color.REFERENCE_WHITE_XYZ
     np.testing.assert_allclose(color.lab_to_xyz(sk_lab[bright]), back, atol=1e-12, rtol=0)
+
+
+def test_lightness_alone_is_the_first_channel_of_lab() -> None:
+    rng = np.random.default_rng(5)
+    linear = rng.random((40, 30, 3))
+    np.testing.assert_allclose(color.linear_to_lightness(linear), color.linear_to_lab(linear)[..., 0], atol=1e-9)
+    small = color.linear_to_lightness(linear.astype(np.float32))
+    assert small.dtype == np.float32
+    np.testing.assert_allclose(small, color.linear_to_lab(linear)[..., 0], atol=1e-3)

@@ -28,6 +28,7 @@ _PHOTO_ONLY = {"width": "--width", "height": "--height", "crop": "--crop", "max_
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..convert import DITHER_CHOICES
+    from ..detail import DETAIL_CHOICES
 
     p = sub.add_parser("convert", help="photo → pattern with the classic (non-AI) converter",
                        description="Convert a photo into a pattern that uses only the palette's real colours.")
@@ -44,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="mix colours for smoother shading seen from a distance: floyd-steinberg (a fine scatter, "
                         "for stitching) or ordered (a regular 4x4 texture, for beads and bricks); a dithered "
                         "pattern skips the confetti clean-up (default: none)")
-    p.add_argument("--detail", choices=("auto", "average"), default="auto",
+    p.add_argument("--detail", choices=DETAIL_CHOICES, default="auto",
                    help="auto: cells crossed by thin lines take the line's colour and flat graphics keep their "
                         "own colours; average: every cell is the average colour of its area (default: auto)")
     p.add_argument("--dither-strength", type=finite_float, metavar="S",
