@@ -392,3 +392,12 @@ def test_keep_fine_lines_box_reaches_the_converter_and_is_remembered(qtbot, wind
     assert load_choices().get("detail") is False
     panel.restore_choices({"detail": True})
     assert panel.detail.isChecked()
+
+
+def test_the_confetti_box_is_off_limits_while_dithering(qtbot, window, dialogs):  # noqa: F811
+    panel = window.source_panel
+    assert panel.cleanup.isEnabled()
+    panel.dither.setChecked(True)
+    assert not panel.cleanup.isEnabled() and panel.cleanup.isChecked()  # kept for when dithering goes off
+    panel.dither.setChecked(False)
+    assert panel.cleanup.isEnabled()

@@ -264,6 +264,8 @@ class PanelSections:
         self.dither = QCheckBox("Dither", colours)
         self.dither.setToolTip("Mix colours for smoother shading seen from a distance (more colour changes): a "
                                "fine scatter for stitching, a regular 4×4 texture for beads and bricks")
+        # a dithered pattern is speckled on purpose: the converter leaves the confetti alone, and the box says so
+        self.dither.toggled.connect(lambda on: self.cleanup.setEnabled(not on))
         self.detail = QCheckBox("Keep fine lines", colours)
         self.detail.setChecked(True)
         self.detail.setToolTip("Cells crossed by a thin line (outlines, lettering) take the line's colour, and "
@@ -271,9 +273,9 @@ class PanelSections:
                                "Off: every cell is the average colour of its part of the photo")
         row.addWidget(self.cleanup)
         row.addWidget(self.dither)
-        row.addWidget(self.detail)
         row.addStretch(1)
         lay.addLayout(row)
+        lay.addWidget(self.detail)  # its own line: a third box in the row above is cut off at the panel's width
         self.include_special = QCheckBox("Special colours too", colours)
         self.include_special.setToolTip("Clear, glow, pearl, metallic and glitter beads, and colours sold in one "
                                         "region only. Left out by default: see-through, glow-in-the-dark, pearl, "
