@@ -5,16 +5,21 @@ the SDXL base UNet, TAESD-XL and the canny and depth "mid" ControlNets — so no
 not change the work a step does, only its numbers. Text conditioning is random tensors of SDXL's shapes
 (77 × 2048 and pooled 1280): the text encoders run once per run, not per step. Each recipe then drives the
 app's own :class:`~pixlcraft.sdpixl.optimize.SDPixlOptimizer` on a 64×64 pattern over the DMC palette, with
-control images (so both ControlNets run), inside the same ``deterministic_cuda`` context as ``optimize()``.
+control images (so both ControlNets run); ``--deterministic`` wraps it in ``deterministic_cuda`` as
+``optimize(deterministic=True)`` does.
 
 Reported per recipe: median / min / max wall time of ``step()`` over ``--steps`` steps after ``--warmup``
-steps (CUDA synchronised around each), the first warm-up step alone (it includes ``torch.compile``), and on
-CUDA the weights' memory and the peak allocated memory (``torch.cuda.max_memory_allocated``, reset after the
-models are built, so it is weights + the worst step). Models are built on the target device directly in the
-recipe's dtype (on the ``meta`` device, then materialised and initialised in place), and freed between recipes;
-an out-of-memory is reported for that recipe and the next one still runs.
+steps (CUDA synchronised around each), the first warm-up step alone (it includes ``torch.compile``), the
+pipelined time per step (``--steps`` more steps with one synchronisation at the end, as ``optimize()`` runs
+them between two loss read-backs: the CPU queues the next step while the GPU works), and on CUDA the weights'
+memory and the peak allocated memory (``torch.cuda.max_memory_allocated``, reset after the models are built,
+so it is weights + the worst step) next to :func:`pixlcraft.sdpixl.memory.estimate_memory`'s estimate.
+A recipe name ending in ``-compile`` (``fast-compile``) is that recipe with ``compile=True``. Models are built
+on the target device directly in the recipe's dtype (on the ``meta`` device, then materialised and
+initialised in place), and freed between recipes; an out-of-memory is reported for that recipe and the next
+one still runs.
 
-    python -m benchmarks.sdpixl_step --device cuda [--compile] [--json out.json]
+    python -m benchmarks.sdpixl_step --device cuda [--recipes paper,fast,fast-compile] [--json out.json]
     python -m benchmarks.sdpixl_step --tiny --device cpu      # the tiny test models, for CPU-only machines
 """
 
@@ -41,8 +46,11 @@ import torch
 from benchmarks import sdxl_configs as published
 from pixlcraft.palette import load_builtin
 from pixlcraft.sdpixl.generator import PaletteGenerator
+from pixlcraft.sdpixl.memory import estimate_memory
 from pixlcraft.sdpixl.optimize import PromptEmbeddings, SDPixlComponents, SDPixlOptimizer, deterministic_cuda
 from pixlcraft.sdpixl.recipes import RECIPES, Recipe
+
+COMPILE_SUFFIX = "-compile"
 
 GOAL_FAST_MS = 60.0  # issue 3: FAST ≤ 60 ms a step on an H100 ...
 GOAL_SPEEDUP = 10.0  # ... and ≥ 10× faster than PAPER
@@ -241,6 +249,11 @@ def _measure(held: dict[str, Any], recipe: Recipe, settings: Settings, out: dict
     controls = _control_images(canvas, settings.seed) if held["controlnets"] else None
     held["opt"] = opt = SDPixlOptimizer(components, generator, recipe, control_images=controls,
                                         seed=settings.seed, device=device)
+    estimate = estimate_memory(rows, cols, generator.n_colors, canvas=canvas, unet_batch=recipe.unet_batch,
+                               dtype_bytes=dtype.itemsize, confetti=bool(recipe.confetti_weight),
+                               modules=[held["unet"], held["taesd"], *held["controlnets"]])
+    out["estimate_gib"] = round(estimate.total / 2**30, 3)
+    out["compiled"] = opt.compiled
     try:
         with deterministic_cuda(device.type == "cuda" and settings.deterministic):
             warm: list[float] = []
@@ -254,11 +267,20 @@ def _measure(held: dict[str, Any], recipe: Recipe, settings: Settings, out: dict
             for _ in range(settings.steps):
                 _sync(device)
                 t = time.perf_counter()
-                record = opt.step()
+                opt.step()
                 _sync(device)
                 times.append(time.perf_counter() - t)
+            # as optimize() runs: no wait between steps, one read-back of the losses at the end
+            _sync(device)
+            t = time.perf_counter()
+            for _ in range(settings.steps):
+                opt.step()
+            opt.fetch_losses()
+            _sync(device)
+            pipelined = (time.perf_counter() - t) / settings.steps
     finally:
         opt.close()
+    last_loss = opt.losses[-1]["loss"]
     out.update(
         status="ok",
         steps_timed=len(times),
@@ -266,9 +288,10 @@ def _measure(held: dict[str, Any], recipe: Recipe, settings: Settings, out: dict
         median_ms=round(statistics.median(times) * 1000, 2),
         min_ms=round(min(times) * 1000, 2),
         max_ms=round(max(times) * 1000, 2),
+        pipelined_ms=round(pipelined * 1000, 2),
         first_warmup_ms=round(warm[0] * 1000, 1) if warm else None,
-        last_loss=record["loss"],
-        loss_finite=bool(math.isfinite(record["loss"])),
+        last_loss=last_loss,
+        loss_finite=bool(math.isfinite(last_loss)),
     )
     if device.type == "cuda":
         out["peak_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
@@ -351,20 +374,22 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"device {s['device']}: {where}; torch {m['torch']}, diffusers {m['diffusers']}")
     print(f"pattern {s['pattern']} cells, {s['palette']}, ControlNets {'on' if s['controlnets'] else 'off'}, "
           f"{s['warmup']} warm-up + {s['steps']} timed steps, deterministic kernels {s['deterministic']}")
-    header = (f"{'recipe':<7} {'dtype':<9} {'batch':>5} {'canvas':>10} {'median ms':>10} {'min ms':>8} "
-              f"{'max ms':>8} {'1st ms':>9} {'weights GiB':>11} {'peak GiB':>9}  status")
+    header = (f"{'recipe':<12} {'dtype':<9} {'batch':>5} {'canvas':>10} {'median ms':>10} {'min ms':>8} "
+              f"{'max ms':>8} {'piped ms':>9} {'1st ms':>9} {'weights GiB':>11} {'peak GiB':>9} {'est GiB':>8}  status")
     print(header)
     print("-" * len(header))
     for r in report["results"]:
-        print(f"{r['recipe']:<7} {r.get('dtype', '?'):<9} {r['unet_batch']:>5} {r.get('canvas', '?'):>10} "
+        print(f"{r['recipe']:<12} {r.get('dtype', '?'):<9} {r['unet_batch']:>5} {r.get('canvas', '?'):>10} "
               f"{_fmt(r.get('median_ms'), '.1f'):>10} {_fmt(r.get('min_ms'), '.1f'):>8} "
-              f"{_fmt(r.get('max_ms'), '.1f'):>8} {_fmt(r.get('first_warmup_ms'), '.0f'):>9} "
-              f"{_fmt(r.get('weights_gib'), '.2f'):>11} {_fmt(r.get('peak_gib'), '.2f'):>9}  "
+              f"{_fmt(r.get('max_ms'), '.1f'):>8} {_fmt(r.get('pipelined_ms'), '.1f'):>9} "
+              f"{_fmt(r.get('first_warmup_ms'), '.0f'):>9} "
+              f"{_fmt(r.get('weights_gib'), '.2f'):>11} {_fmt(r.get('peak_gib'), '.2f'):>9} "
+              f"{_fmt(r.get('estimate_gib'), '.2f'):>8}  "
               f"{r['status']}{(': ' + r['error']) if r.get('error') else ''}")
         if r.get("status") == "ok" and not r.get("loss_finite", True):
             print(f"        note: {r['recipe']} loss is {r['last_loss']} with random weights; the timing stands")
     if report.get("speedup") is not None:
-        line = f"fast is {report['speedup']:.1f}x faster than paper"
+        line = f"{report.get('speedup_of', 'fast')} is {report['speedup']:.1f}x faster than paper"
         if report.get("goals"):
             g = report["goals"]
             line += (f" (goal ≥ {GOAL_SPEEDUP:.0f}x: {'met' if g['speedup_met'] else 'NOT met'}); fast "
@@ -389,9 +414,10 @@ def _pattern(text: str) -> tuple[int, int]:
 
 def _recipe_list(text: str) -> list[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RECIPES]
+    unknown = [n for n in names if n.removesuffix(COMPILE_SUFFIX) not in RECIPES]
     if not names or unknown:
-        raise argparse.ArgumentTypeError(f"recipes must be a comma list of {', '.join(RECIPES)}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"recipes must be a comma list of {', '.join(RECIPES)} (each optionally "
+                                         f"with {COMPILE_SUFFIX}); got {text!r}")
     return list(dict.fromkeys(names))
 
 
@@ -402,21 +428,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=None, help="timed steps per recipe (default 10; 3 with --tiny)")
     p.add_argument("--warmup", type=int, default=None,
                    help="untimed steps first (default 3, 5 with --compile; 1 with --tiny)")
-    p.add_argument("--recipes", type=_recipe_list, default=["paper", "fast"], help="comma list (default paper,fast)")
-    p.add_argument("--compile", action="store_true", help="FAST with torch.compile of the UNet")
+    p.add_argument("--recipes", type=_recipe_list, default=["paper", "fast"],
+                   help=f"comma list (default paper,fast); a name with {COMPILE_SUFFIX} (fast-compile) runs that "
+                        "recipe with torch.compile")
+    p.add_argument("--compile", action="store_true",
+                   help="FAST with torch.compile of the UNet, ControlNets and TAESD (fast → fast-compile)")
     p.add_argument("--pattern", type=_pattern, default=(64, 64), help="pattern size in cells, N or WxH (default 64)")
     p.add_argument("--palette", default="dmc", help="built-in palette (default dmc, 489 colours)")
     p.add_argument("--max-colors", type=int, default=None, help="colour budget K (turns FAST's budget term on)")
     p.add_argument("--no-controlnets", action="store_true", help="prompt-only step: no ControlNets")
-    p.add_argument("--no-deterministic", action="store_true",
-                   help="skip the deterministic-kernel settings optimize() uses on CUDA")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic CUDA kernels, as optimize(deterministic=True) / --deterministic (slower)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = p.parse_args(argv)
     if args.steps is None:
         args.steps = 3 if args.tiny else 10
+    if args.compile:
+        args.recipes = list(dict.fromkeys(n + COMPILE_SUFFIX if n == "fast" else n for n in args.recipes))
+    compiling = any(n.endswith(COMPILE_SUFFIX) for n in args.recipes)
     if args.warmup is None:
-        args.warmup = 1 if args.tiny else (5 if args.compile else 3)
+        args.warmup = 1 if args.tiny else (5 if compiling else 3)
     if args.steps < 1 or args.warmup < 0:
         p.error("--steps must be at least 1 and --warmup at least 0")
     return args
@@ -448,12 +480,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     models = tiny() if args.tiny else full_size()
     settings = Settings(
         device=device, models=models, pattern=args.pattern, palette=np.array(palette.rgb), steps=args.steps,
-        warmup=args.warmup, seed=args.seed, deterministic=not args.no_deterministic,
+        warmup=args.warmup, seed=args.seed, deterministic=args.deterministic,
         controlnets=not args.no_controlnets, max_colors=args.max_colors,
     )
     results = []
     for name in args.recipes:
-        recipe = prepare_recipe(RECIPES[name], settings, compile_unet=args.compile and name == "fast")
+        recipe = prepare_recipe(RECIPES[name.removesuffix(COMPILE_SUFFIX)], settings,
+                                compile_unet=name.endswith(COMPILE_SUFFIX))
         print(f"[{name}] building models and running {args.warmup} + {args.steps} steps ...", file=sys.stderr,
               flush=True)
         results.append(run_recipe(name, recipe, settings))
@@ -479,10 +512,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "speedup": None,
     }
     by_name = {r["recipe"]: r for r in results if r["status"] == "ok"}
-    if "paper" in by_name and "fast" in by_name:
-        report["speedup"] = round(by_name["paper"]["median_ms"] / by_name["fast"]["median_ms"], 2)
+    fast_name = next((n for n in ("fast", "fast" + COMPILE_SUFFIX) if n in by_name), None)
+    if "paper" in by_name and fast_name is not None:  # plain FAST when it ran, else the compiled one
+        report["speedup"] = round(by_name["paper"]["median_ms"] / by_name[fast_name]["median_ms"], 2)
+        report["speedup_of"] = fast_name
         if args.device == "cuda" and not args.tiny:
-            fast_ms = by_name["fast"]["median_ms"]
+            fast_ms = min(by_name[n]["median_ms"] for n in by_name if n.startswith("fast"))
             report["goals"] = {
                 "fast_ms": fast_ms,
                 "fast_ms_met": fast_ms <= GOAL_FAST_MS,

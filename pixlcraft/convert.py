@@ -186,6 +186,7 @@ def convert_photo(
     # 2. area-average into cells, in linear light
     rep.report("Averaging the photo into cells", done, steps)
     linear, coverage = cell_colors(photo, width, height, crop)
+    plain = linear  # without kept detail: what a dither must add up to (see pixlcraft.dither.dither)
     if options.detail != "average":
         key = ("detail", options.detail, width, height, None if crop is None else astuple(crop))
         if key not in photo.derived:  # the same for every colour setting: worked out once per photo and size
@@ -226,7 +227,9 @@ def convert_photo(
     if dithered:
         rep.report("Dithering", done, steps)
         grid = dither(options.dither, linear, srgb8_to_linear(palette.rgb), palette.lab, allowed, mask,
-                      options.dither_strength, check=rep.check)
+                      options.dither_strength, check=rep.check,
+                      plain=None if options.detail == "average"
+                      else adjust_linear(plain, options.brightness, options.contrast, options.saturation))
     done += 1
 
     # 6. confetti clean-up: not on a dithered pattern, whose mixed cells are the point (the clean-up would

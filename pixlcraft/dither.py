@@ -6,8 +6,10 @@ eye averages neighbouring stitches — and the eye averages *light*. So the erro
 linear sRGB, where averaging two cells' colours is what the eye does; spreading it in CIELAB (as before) does
 not add up, and shifted hues (a blue square turned purple, pink specks in a blue sky). Each cell's colour is
 still chosen by CIEDE2000 from the running colour, so the choice is perceptual while the bookkeeping is
-physical. The running colour is clamped to the sRGB gamut, so a long run of saturated error cannot run away
-into hues the photo does not have, and ``strength`` (0–1) scales the error passed on: lower is calmer.
+physical. Each target is first moved within the palette's reach (:func:`reachable`), and the running colour
+is kept within a margin of the sRGB gamut the size of the palette's spacing (:func:`margin`), so a long run
+of saturated error cannot run away into hues the photo does not have. ``strength`` (0–1) scales the error
+passed on: lower is calmer.
 
 * ``floyd-steinberg``: serpentine Floyd–Steinberg, the finest and most faithful shading, for cross-stitch.
 * ``ordered``: pattern dithering (Knoll): each cell's colour as a mix of 16 palette colours, shown one per
@@ -27,15 +29,38 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from .color import REFERENCE_WHITE_XYZ, SRGB_TO_XYZ, ciede2000_scalar
+from .color import REFERENCE_WHITE_XYZ, SRGB_TO_XYZ
+from .nearest import nearest_colors, nearest_one, sorted_palette
 
 BAND_WORK = 2_000_000
-"""Cells × candidate colours per band: about 0.1 s of CIEDE2000 comparisons."""
+"""Cells × colours compared per band: about 0.1 s of CIEDE2000 comparisons."""
+
+BAND_COLOURS = 40
+"""Colours compared per cell, about: the pruned search (:func:`pixlcraft.nearest.nearest_one`) evaluates a
+few dozen of even DMC's 489, so a band's time does not grow with the palette."""
 
 DITHER_METHODS: tuple[str, ...] = ("floyd-steinberg", "ordered")
 
-MARGIN = 0.5
-"""How far outside the sRGB gamut (linear, per channel) the running colour of the diffusion may go."""
+MARGIN = 0.05
+"""Least distance outside the sRGB gamut (linear, per channel) the running colour of the diffusion may go; see
+:func:`margin`."""
+
+
+def margin(pal_lin: np.ndarray) -> float:
+    """How far outside the gamut the running colour may go: the palette's typical spacing (the median
+    distance, per channel, from a colour to its nearest other one), at least :data:`MARGIN`.
+
+    A choice leaves an error of about that size, and the diffusion must carry it to stay true (black and white
+    shade a grey only if the running colour can fall a long way below black). Anything past it is overshoot
+    that comes back as off-hue specks: for DMC's 489 threads a tight margin lowered the error seen from a
+    distance of a sunset by 12 % against a fixed 0.5, and of 7 photos by 2 %."""
+    from scipy.spatial import cKDTree
+
+    if len(pal_lin) < 2:
+        return MARGIN
+    gaps, _ = cKDTree(pal_lin).query(pal_lin, k=2, p=np.inf)
+    return float(max(MARGIN, np.median(gaps[:, 1])))
+
 
 _M = np.ascontiguousarray(SRGB_TO_XYZ, dtype=np.float64)
 _WHITE = np.ascontiguousarray(REFERENCE_WHITE_XYZ, dtype=np.float64)
@@ -56,22 +81,12 @@ def _lab(r: float, g: float, b: float, m: np.ndarray, white: np.ndarray) -> tupl
 
 
 @njit(cache=True, nogil=True)
-def _nearest(lab_l: float, lab_a: float, lab_b: float, pal_labs: np.ndarray, allowed: np.ndarray) -> int:
-    best = np.inf
-    best_c = -1
-    for j in range(allowed.size):
-        c = allowed[j]
-        d = ciede2000_scalar(lab_l, lab_a, lab_b, pal_labs[c, 0], pal_labs[c, 1], pal_labs[c, 2])
-        if d < best:
-            best = d
-            best_c = c
-    return best_c
-
-
-@njit(cache=True, nogil=True)
-def _diffuse_rows(work, mask, pal_linear, pal_labs, allowed, strength, m, white, out, y0, y1):
-    """Rows ``y0``..``y1-1``: ``work`` (running linear colours, error included) and ``out`` updated in place."""
+def _diffuse_rows(work, shift, mask, pal_linear, sorted_pal, strength, reach, m, white, out, y0, y1):
+    """Rows ``y0``..``y1-1``: ``work`` (running linear colours, error included) and ``out`` updated in place.
+    ``sorted_pal`` is the allowed colours as :func:`pixlcraft.nearest.sorted_palette` gives them."""
     h, w, _ = work.shape
+    pL, pa, pb, pC, porig, pal_size, kq_table = sorted_pal
+    prev = -1
     for y in range(y0, y1):
         forward = y % 2 == 0
         step = 1 if forward else -1
@@ -81,11 +96,14 @@ def _diffuse_rows(work, mask, pal_linear, pal_labs, allowed, strength, m, white,
                 continue
             # the error is kept within a margin around the gamut (none of it is lost in ordinary shading,
             # a colour the palette cannot mix cannot pile it up without end); the choice sees the gamut
-            r = min(max(work[y, x, 0], -MARGIN), 1.0 + MARGIN)
-            g = min(max(work[y, x, 1], -MARGIN), 1.0 + MARGIN)
-            b = min(max(work[y, x, 2], -MARGIN), 1.0 + MARGIN)
-            lab_l, lab_a, lab_b = _lab(min(max(r, 0.0), 1.0), min(max(g, 0.0), 1.0), min(max(b, 0.0), 1.0), m, white)
-            best = _nearest(lab_l, lab_a, lab_b, pal_labs, allowed)
+            r = min(max(work[y, x, 0], -reach), 1.0 + reach)
+            g = min(max(work[y, x, 1], -reach), 1.0 + reach)
+            b = min(max(work[y, x, 2], -reach), 1.0 + reach)
+            cr = min(max(r + shift[y, x, 0], 0.0), 1.0)
+            cg = min(max(g + shift[y, x, 1], 0.0), 1.0)
+            cb = min(max(b + shift[y, x, 2], 0.0), 1.0)
+            lab_l, lab_a, lab_b = _lab(cr, cg, cb, m, white)
+            best, _, prev = nearest_one(lab_l, lab_a, lab_b, prev, pL, pa, pb, pC, porig, pal_size, kq_table)
             out[y, x] = best
             e0 = (r - pal_linear[best, 0]) * strength
             e1 = (g - pal_linear[best, 1]) * strength
@@ -122,7 +140,6 @@ def _mixes(target: np.ndarray, strength: float, pal_lin: np.ndarray, pal_lab: np
     average light comes closest to it, chosen one at a time, each correcting part of the error of those
     before. Found for all colours at once, one round per colour, with the exact pruned nearest-colour search."""
     from .color import linear_to_lab
-    from .nearest import nearest_colors
 
     error = np.zeros_like(target)
     mixes = np.empty((count, len(target)), np.int64)
@@ -149,13 +166,30 @@ def reachable(linear: np.ndarray, mask: np.ndarray, pal_lin: np.ndarray, pal_lab
     target = out[ys, xs]
     far = ~_mixable(target, pal_lin[np.asarray(allowed)])
     if far.any():
-        mixes = _mixes(target[far], 1.0, pal_lin, pal_lab, allowed, check, REACH_ROUNDS)
-        out[ys[far], xs[far]] = pal_lin[mixes].mean(axis=0)
+        out[ys[far], xs[far]] = _closest_mix(target[far], pal_lin, pal_lab, allowed, check)
     return out
 
 
 REACH_ROUNDS = 8
-"""Colours per mix when placing an unreachable colour at its closest mix."""
+"""Most colours per mix when placing an unreachable colour at its closest mix."""
+
+
+def _closest_mix(target: np.ndarray, pal_lin: np.ndarray, pal_lab: np.ndarray, allowed: np.ndarray,
+                 check: Callable[[], None] | None) -> np.ndarray:
+    """The mix, of 1 to REACH_ROUNDS colours, that looks closest (CIEDE2000) to each colour of ``target``.
+
+    The colours of a mix are chosen one at a time, each correcting part of the error of those before, and
+    the average of the first k of them is a point inside the palette's range for every k. The later
+    colours of a mix pull towards the out-of-range target, but in a straight line in linear light, which
+    can overshoot in hue; taking the best of those k points instead of the last one lowered the error seen
+    from a distance on every sample with out-of-range colours (a sunset with DMC: 2.56 → 2.23)."""
+    from .color import ciede2000, linear_to_lab
+
+    mixes = _mixes(target, 1.0, pal_lin, pal_lab, allowed, check, REACH_ROUNDS)
+    points = np.cumsum(pal_lin[mixes], axis=0) / np.arange(1, REACH_ROUNDS + 1)[:, None, None]
+    target_lab = linear_to_lab(target)
+    gaps = np.stack([ciede2000(linear_to_lab(p), target_lab) for p in points])
+    return points[np.argmin(gaps, axis=0), np.arange(len(target))]
 
 
 def _mixable(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -188,12 +222,17 @@ def _ordered(linear: np.ndarray, mask: np.ndarray, strength: float, pal_lin: np.
 def dither(
     method: str, linear: np.ndarray, palette_linear: np.ndarray, palette_labs: np.ndarray, allowed: np.ndarray,
     mask: np.ndarray | None = None, strength: float = 1.0, check: Callable[[], None] | None = None,
+    plain: np.ndarray | None = None,
 ) -> np.ndarray:
     """Dithered (H,W) int16 grid of palette indices chosen among ``allowed``; cells outside ``mask`` are -1.
 
     ``linear`` is each cell's colour in linear sRGB (H,W,3), ``palette_linear``/``palette_labs`` the palette's
     colours in linear sRGB and CIELAB. ``check`` is called between bands of rows (a cancel token's check raises
-    there)."""
+    there). ``plain``: for Floyd–Steinberg, the cells' plain averages where ``linear`` holds kept detail (a thin
+    line's colour, see :mod:`pixlcraft.detail`). Colours are then chosen towards the detail, so the line stays,
+    while the error passed on is measured from the plain average, so the light the line took from its cell is
+    given back around it and the picture seen from a distance keeps its tone (1–5 % lower blurred error on
+    the sample photos than diffusing from the detail)."""
     if method not in DITHER_METHODS:
         raise ValueError(f"unknown dithering {method!r}")
     work = np.array(linear, dtype=np.float64, order="C", copy=True)
@@ -207,10 +246,16 @@ def dither(
     if method == "ordered":
         _ordered(work, mask, strength, pal_lin, pal_lab, allowed, out, check)
         return out
+    shift = np.zeros_like(work)
+    if plain is not None:  # choose towards the kept detail, but account for the light the cell really has
+        shift = work - np.asarray(plain, dtype=np.float64)
+        work = np.array(plain, dtype=np.float64, order="C", copy=True)
     work = reachable(work, mask, pal_lin, pal_lab, allowed, check)
-    band = max(1, BAND_WORK // max(1, w * allowed.size))
+    reach = margin(pal_lin[allowed])
+    sorted_pal = sorted_palette(pal_lab, np.unique(allowed))
+    band = max(1, BAND_WORK // max(1, w * BAND_COLOURS))
     for y0 in range(0, h, band):
         if check is not None:
             check()
-        _diffuse_rows(work, mask, pal_lin, pal_lab, allowed, strength, _M, _WHITE, out, y0, min(h, y0 + band))
+        _diffuse_rows(work, shift, mask, pal_lin, sorted_pal, strength, reach, _M, _WHITE, out, y0, min(h, y0 + band))
     return out

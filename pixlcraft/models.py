@@ -32,13 +32,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import InputError, PixlcraftError
 from .jobs import Reporter
-
-if TYPE_CHECKING:  # pragma: no cover
-    import torch
 
 __all__ = [
     "HUB_ID",
@@ -57,7 +54,6 @@ __all__ = [
     "model_cache_dir",
     "model_status",
     "pick_device",
-    "pick_dtype",
     "progress_bar_class",
     "resolve_model",
     "weights_present",
@@ -837,24 +833,6 @@ def pick_device(requested: str | None = None) -> str:
 def _mps_available(torch_module) -> bool:
     backend = getattr(torch_module.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
-
-
-def pick_dtype(device: str, recipe: str | None = "fast") -> torch.dtype:
-    """Compute precision for a device and recipe.
-
-    The paper recipe is fp32 everywhere (as the official code). The fast recipe uses bf16 on CUDA GPUs that
-    support it (its range avoids the fp16 overflow the SDXL VAE is known for), fp16 on older GPUs and on MPS,
-    and fp32 on the CPU, where half precision is slower and partly unsupported.
-    """
-    import torch
-
-    if recipe == "paper":
-        return torch.float32
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device == "mps":
-        return torch.float16
-    return torch.float32
 
 
 def free_memory() -> None:

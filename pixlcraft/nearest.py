@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike
 
 from .color import ciede2000_pairwise, ciede2000_scalar
 
-__all__ = ["nearest_colors", "nearest_colors_bruteforce"]
+__all__ = ["nearest_colors", "nearest_colors_bruteforce", "nearest_one", "sorted_palette"]
 
 _POW25_7 = 25.0**7
 _SIN60 = math.sqrt(3.0) / 2.0
@@ -124,6 +124,77 @@ def _chroma_hue_bound(a1: float, b1: float, c1: float, a2: float, b2: float, c2:
     return x * x * (1.0 - 0.25 * r * r)
 
 
+@njit(cache=True, fastmath=False, nogil=True)
+def nearest_one(
+    L1: float, a1: float, b1: float, prev: int, pL: np.ndarray, pa: np.ndarray, pb: np.ndarray, pC: np.ndarray,
+    porig: np.ndarray, pal_size: float, kq_table: np.ndarray,
+) -> tuple[int, float, int]:
+    """The exact nearest of a palette sorted by L (see :func:`sorted_palette`) to one Lab colour: its palette
+    index, its distance, and its sorted position, which a next, similar colour passes back as ``prev`` (-1: no
+    hint) to start from. For compiled loops that choose one colour at a time, such as error diffusion."""
+    m = pL.shape[0]
+    lmin = pL[0]
+    lmax = pL[m - 1]
+    kq_limit = kq_table.shape[0] * _CHROMA_BIN
+    c1 = math.sqrt(a1 * a1 + b1 * b1)
+    margin = _REL_MARGIN * (1.0 + abs(L1) + abs(a1) + abs(b1) + pal_size)
+    s_max = max(_s_l(0.5 * (L1 + lmin)), _s_l(0.5 * (L1 + lmax)))
+
+    # 1. A first answer: the previous cell's thread, or the thread nearest in L.
+    hi0 = np.searchsorted(pL, L1)
+    p0 = prev if prev >= 0 else min(hi0, m - 1)
+    best = ciede2000_scalar(L1, a1, b1, pL[p0], pa[p0], pb[p0])
+    best_j = porig[p0]
+    best_p = p0
+    lim = best + margin
+    lim2 = lim * lim
+    s_loc = _s_l_local(L1, lim, s_max)
+    s_loc2 = s_loc * s_loc
+
+    # 2. Scan down, then up, in L from the cell's L; each direction ends at bound 1.
+    for direction in range(2):
+        p = hi0 - 1 if direction == 0 else hi0
+        step = -1 if direction == 0 else 1
+        while 0 <= p < m:
+            L2 = pL[p]
+            dl = L2 - L1
+            if dl * dl > lim2 * s_loc2:
+                break  # bound 1: no thread further out this way can win or tie
+            pc = p
+            p += step
+            if pc == p0:
+                continue
+            # Bounds 1 and 3 together: a table look-up, no roots, no division.
+            a2 = pa[pc]
+            b2 = pb[pc]
+            da = a2 - a1
+            db = b2 - b1
+            c2 = pC[pc]
+            cbar = 0.5 * (c1 + c2)
+            if cbar < kq_limit:
+                kq = kq_table[int(cbar * _CHROMA_BIN_INV)]
+            else:
+                sc_max = 1.0 + 0.045 * 1.5 * cbar
+                kq = _EIG_MIN / (sc_max * sc_max)
+            if dl * dl + kq * (da * da + db * db) * s_loc2 > lim2 * s_loc2:
+                continue
+            # Exact S_L and bound 2, then the formula itself.
+            tl = dl / _s_l(0.5 * (L1 + L2))
+            if tl * tl + _chroma_hue_bound(a1, b1, c1, a2, b2, c2) > lim2:
+                continue
+            d = ciede2000_scalar(L1, a1, b1, L2, a2, b2)
+            j = porig[pc]
+            if d < best or (d == best and j < best_j):
+                best = d
+                best_j = j
+                best_p = pc
+                lim = best + margin
+                lim2 = lim * lim
+                s_loc = _s_l_local(L1, lim, s_max)
+                s_loc2 = s_loc * s_loc
+    return best_j, best, best_p
+
+
 @njit(parallel=True, cache=True, fastmath=False, nogil=True)
 def _nearest_kernel(
     labs: np.ndarray,
@@ -138,10 +209,6 @@ def _nearest_kernel(
     out_de: np.ndarray,
 ) -> None:
     n = labs.shape[0]
-    m = pL.shape[0]
-    lmin = pL[0]
-    lmax = pL[m - 1]
-    kq_limit = kq_table.shape[0] * _CHROMA_BIN
     nruns = (n + _RUN - 1) // _RUN
     for run in prange(nruns):
         start = run * _RUN
@@ -155,65 +222,7 @@ def _nearest_kernel(
                 out_idx[i] = out_idx[i - 1]  # flat areas (clip art, prompts) repeat colours
                 out_de[i] = out_de[i - 1]
                 continue
-            c1 = math.sqrt(a1 * a1 + b1 * b1)
-            margin = _REL_MARGIN * (1.0 + abs(L1) + abs(a1) + abs(b1) + pal_size)
-            s_max = max(_s_l(0.5 * (L1 + lmin)), _s_l(0.5 * (L1 + lmax)))
-
-            # 1. A first answer: the previous cell's thread, or the thread nearest in L.
-            hi0 = np.searchsorted(pL, L1)
-            p0 = prev if prev >= 0 else min(hi0, m - 1)
-            best = ciede2000_scalar(L1, a1, b1, pL[p0], pa[p0], pb[p0])
-            best_j = porig[p0]
-            best_p = p0
-            lim = best + margin
-            lim2 = lim * lim
-            s_loc = _s_l_local(L1, lim, s_max)
-            s_loc2 = s_loc * s_loc
-
-            # 2. Scan down, then up, in L from the cell's L; each direction ends at bound 1.
-            for direction in range(2):
-                p = hi0 - 1 if direction == 0 else hi0
-                step = -1 if direction == 0 else 1
-                while 0 <= p < m:
-                    L2 = pL[p]
-                    dl = L2 - L1
-                    if dl * dl > lim2 * s_loc2:
-                        break  # bound 1: no thread further out this way can win or tie
-                    pc = p
-                    p += step
-                    if pc == p0:
-                        continue
-                    # Bounds 1 and 3 together: a table look-up, no roots, no division.
-                    a2 = pa[pc]
-                    b2 = pb[pc]
-                    da = a2 - a1
-                    db = b2 - b1
-                    c2 = pC[pc]
-                    cbar = 0.5 * (c1 + c2)
-                    if cbar < kq_limit:
-                        kq = kq_table[int(cbar * _CHROMA_BIN_INV)]
-                    else:
-                        sc_max = 1.0 + 0.045 * 1.5 * cbar
-                        kq = _EIG_MIN / (sc_max * sc_max)
-                    if dl * dl + kq * (da * da + db * db) * s_loc2 > lim2 * s_loc2:
-                        continue
-                    # Exact S_L and bound 2, then the formula itself.
-                    tl = dl / _s_l(0.5 * (L1 + L2))
-                    if tl * tl + _chroma_hue_bound(a1, b1, c1, a2, b2, c2) > lim2:
-                        continue
-                    d = ciede2000_scalar(L1, a1, b1, L2, a2, b2)
-                    j = porig[pc]
-                    if d < best or (d == best and j < best_j):
-                        best = d
-                        best_j = j
-                        best_p = pc
-                        lim = best + margin
-                        lim2 = lim * lim
-                        s_loc = _s_l_local(L1, lim, s_max)
-                        s_loc2 = s_loc * s_loc
-            out_idx[i] = best_j
-            out_de[i] = best
-            prev = best_p
+            out_idx[i], out_de[i], prev = nearest_one(L1, a1, b1, prev, pL, pa, pb, pC, porig, pal_size, kq_table)
 
 
 def _prepare(
@@ -262,6 +271,16 @@ def nearest_colors(
     input's leading axes. Ties go to the lower palette index.
     """
     flat, shape, pal, idx = _prepare(labs, palette_labs, allowed)
+    out_idx = np.empty(flat.shape[0], dtype=np.int64)
+    out_de = np.empty(flat.shape[0], dtype=np.float64)
+    if flat.shape[0]:
+        _nearest_kernel(np.ascontiguousarray(flat), *sorted_palette(pal, idx), out_idx, out_de)
+    return out_idx.astype(np.int32).reshape(shape), out_de.reshape(shape)
+
+
+def sorted_palette(pal: np.ndarray, idx: np.ndarray) -> tuple:
+    """The allowed colours ``idx`` of ``pal`` (Lab) as :func:`nearest_one` takes them: L, a, b and chroma
+    sorted by L (then palette index), the palette index of each, the palette's size and the bound table."""
     sub = pal[idx]
     order = np.lexsort((idx, sub[:, 0]))  # by L, then by palette index
     sp = sub[order]
@@ -271,11 +290,7 @@ def nearest_colors(
     pC = np.sqrt(pa * pa + pb * pb)  # the same operations as in ciede2000_scalar
     porig = idx[order].astype(np.int64)
     pal_size = float(np.max(np.abs(sp).sum(axis=1)))
-    out_idx = np.empty(flat.shape[0], dtype=np.int64)
-    out_de = np.empty(flat.shape[0], dtype=np.float64)
-    if flat.shape[0]:
-        _nearest_kernel(np.ascontiguousarray(flat), pL, pa, pb, pC, porig, pal_size, _KQ_TABLE, out_idx, out_de)
-    return out_idx.astype(np.int32).reshape(shape), out_de.reshape(shape)
+    return pL, pa, pb, pC, porig, pal_size, _KQ_TABLE
 
 
 def nearest_colors_bruteforce(

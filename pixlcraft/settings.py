@@ -81,6 +81,9 @@ FIELDS: tuple[SettingField, ...] = (
                  pattern=r"auto|cpu|cuda(:\d+)?|mps", expected="auto, cpu, cuda, cuda:N or mps", lowercase=True),
     SettingField("low_memory", "bool", False, "Low memory mode",
                  "Slower AI generation that fits smaller graphics cards."),
+    SettingField("compile_models", "bool", False, "Compile the models (faster after a slow first step; CUDA)",
+                 "AI generation compiles its models for the graphics card first: the first step takes minutes, "
+                 "every later one less time. Worth it for long runs; only NVIDIA (CUDA) graphics cards."),
     SettingField("paper_size", "choice", "a4", "Paper size", "Page size of printed charts.", ("a4", "letter")),
     SettingField("units", "choice", "mm", "Units", "Units for physical sizes.", ("mm", "in")),
     SettingField("fabric_count", "float", 14.0, "Fabric count",
@@ -152,6 +155,7 @@ class Settings:
     hf_cache_folder: str = ""
     device: str = "auto"
     low_memory: bool = False
+    compile_models: bool = False
     paper_size: str = "a4"
     units: str = "mm"
     fabric_count: float = 14.0

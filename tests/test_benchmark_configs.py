@@ -97,7 +97,8 @@ def test_tiny_cpu_run_through_main(tmp_path):
         r = results[name]
         assert r["status"] == "ok", r
         assert r["unet_batch"] == batch and r["dtype"] == "float32"  # half precision is for GPUs only
-        assert r["steps_timed"] == 2 and r["steps_done"] == 3  # the optimiser really stepped
+        assert r["steps_timed"] == 2 and r["steps_done"] == 5  # the optimiser really stepped (1 + 2 + 2 pipelined)
+        assert r["pipelined_ms"] > 0 and r["estimate_gib"] > 0
         assert 0 < r["min_ms"] <= r["median_ms"] <= r["max_ms"]
         assert r["loss_finite"]
         assert len(r["params"]["controlnets"]) == 2
@@ -119,7 +120,7 @@ def test_out_of_memory_is_reported_per_recipe_and_the_next_recipe_still_runs(mon
     report = bench.main(["--tiny", "--device", "cpu", "--steps", "1", "--warmup", "0", "--pattern", "8"])
     paper, fast = report["results"]
     assert paper["status"] == "out of memory" and "20.00 GiB" in paper["error"]
-    assert fast["status"] == "ok" and fast["steps_done"] == 1
+    assert fast["status"] == "ok" and fast["steps_done"] == 2
     assert report["speedup"] is None
 
 
@@ -136,3 +137,17 @@ def test_full_size_on_cpu_is_refused(capsys):
         bench.main(["--device", "cpu"])
     assert exc.value.code == 2
     assert "--tiny" in capsys.readouterr().err
+
+
+def test_gpu_check_runs_its_parts_in_their_own_processes_and_sums_them_up(tmp_path):
+    from benchmarks import gpu_check
+
+    names = [p.name for p in gpu_check.parts(tiny=False)]
+    assert names == ["step", "precision", "compile", "deterministic"]  # most important first
+    assert gpu_check.DEFAULT_BUDGET_S <= 8 * 60 - 30  # the parts' own limits are cut to what is left of it
+    summary = gpu_check.main(["--tiny", "--only", "step", "--out", str(tmp_path), "--budget", "300"])
+    assert list(summary["parts"]) == ["step"] and summary["parts"]["step"]["status"] == "ok"
+    results = summary["parts"]["step"]["figures"]["results"]
+    assert [r["recipe"] for r in results] == ["paper", "fast"] and all(r["status"] == "ok" for r in results)
+    assert json.loads((tmp_path / "gpu_check.json").read_text(encoding="utf-8"))["parts"]["step"]["status"] == "ok"
+    assert (tmp_path / "step.log").is_file()

@@ -187,6 +187,28 @@ def test_bad_arguments_exit_2_with_one_line(tiny_models, tmp_path, capsys, chang
     assert message in err and err.strip().count("\n") == 0
 
 
+def test_compile_and_deterministic_flags_reach_the_request_and_recipe(tiny_models, tmp_path, capsys, monkeypatch):
+    from pixlcraft.errors import InputError
+    from pixlcraft.sdpixl import pipeline
+
+    requests = []
+
+    def fake_generate(request, progress=None, cancel=None):
+        requests.append(request)
+        raise InputError("stop here")
+
+    monkeypatch.setattr(pipeline, "generate", fake_generate)
+    assert main(_args(tiny_models, tmp_path / "x.pixl", "--compile", "--deterministic")) == 2
+    assert main(_args(tiny_models, tmp_path / "x.pixl")) == 2
+    flagged, plain = requests
+    assert flagged.compile is True and flagged.deterministic is True
+    assert plain.compile is False and plain.deterministic is False
+    assert pipeline._check_request(flagged).recipe.compile is True
+    assert pipeline._check_request(plain).recipe.compile is False
+    err = capsys.readouterr().err
+    assert err.count("--compile needs a CUDA GPU") == 1  # said once, for the --compile run on the CPU
+
+
 def test_models_list_path_and_download(tiny_models, cache, capsys):
     assert main(["models", "path"]) == 0
     assert capsys.readouterr().out.strip() == str(cache)

@@ -118,7 +118,7 @@ def test_bands_give_the_one_pass_result_and_cancel_between_them(monkeypatch) -> 
     allowed = np.arange(24)
     monkeypatch.setattr(dither_module, "BAND_WORK", 10**12)  # one band: the whole picture in one compiled call
     whole = dither("floyd-steinberg", cells, lin, lab, allowed)
-    monkeypatch.setattr(dither_module, "BAND_WORK", 50 * 24 * 7)  # bands of 7 rows
+    monkeypatch.setattr(dither_module, "BAND_WORK", 50 * dither_module.BAND_COLOURS * 7)  # bands of 7 rows
     calls = []
     banded = dither("floyd-steinberg", cells, lin, lab, allowed, check=lambda: calls.append(1))
     assert np.array_equal(banded, whole)
@@ -142,3 +142,23 @@ def test_bands_give_the_one_pass_result_and_cancel_between_them(monkeypatch) -> 
     with pytest.raises(Cancelled):  # the ordered mix is built in 16 rounds, each one a chance to stop
         dither("ordered", cells, lin, lab, allowed, check=cancel_at_the_fourth_check)
     assert len(calls) == 4
+
+
+def test_kept_detail_is_chosen_but_its_light_is_given_back_around_it() -> None:
+    """A thin dark line kept by --detail auto: its cells come out dark, and with the plain averages passed
+    the light they took is returned to their neighbours, so the picture's mean light stays the photo's."""
+    levels = np.array([0, 60, 120, 180, 230, 255], np.uint8)
+    rgb = np.repeat(levels[:, None], 3, axis=1)
+    lin, lab = srgb8_to_linear(rgb), srgb8_to_lab(rgb)
+    plain = np.full((40, 40, 3), srgb8_to_linear(np.array([150, 150, 150], np.uint8)))
+    plain[:, 20] = srgb8_to_linear(np.array([110, 110, 110], np.uint8))  # a line averaged into its cells
+    detail = plain.copy()
+    detail[:, 20] = 0.0  # the line's own colour, as the detail step gives it
+    allowed = np.arange(len(levels))
+    with_plain = dither("floyd-steinberg", detail, lin, lab, allowed, plain=plain)
+    without = dither("floyd-steinberg", detail, lin, lab, allowed)
+    for grid in (with_plain, without):  # the line is kept as dark cells either way (the running error lifts few)
+        assert (lin[grid[:, 20], 0] < 0.05).mean() >= 0.9
+    target = plain[..., 0].mean()
+    assert abs(lin[with_plain, 0].mean() - target) < 0.004
+    assert abs(lin[with_plain, 0].mean() - target) < 0.5 * abs(lin[without, 0].mean() - target)

@@ -162,12 +162,80 @@ def test_random_start_is_deterministic_non_square_and_keeps_the_colour_budget(ti
     assert first.control_images == {} and first.reference is None
 
 
+def test_deterministic_and_compile_reach_the_optimiser(tiny_models, monkeypatch):
+    from pixlcraft.sdpixl import optimize as optimize_module
+
+    seen = {}
+    real = optimize_module.optimize
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs, recipe=args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimize_module, "optimize", spy)
+    result = generate(_request(tiny_models, init="random", steps=1, deterministic=True, compile=True))
+    assert seen["deterministic"] is True and seen["recipe"].compile is True
+    assert result.pattern.metadata["recipe"]["compile"] is True  # a resume must ask for it again
+    generate(_request(tiny_models, init="random", steps=1))
+    assert seen["deterministic"] is False and seen["recipe"].compile is False  # both off by default
+
+
+def test_the_apps_compile_setting_reaches_the_request(monkeypatch):
+    from pixlcraft.gui.make_jobs import MakeRequest, make_ai
+    from pixlcraft.sdpixl import pipeline
+    from pixlcraft.settings import FIELDS, Settings
+
+    field = next(f for f in FIELDS if f.name == "compile_models")
+    assert field.kind == "bool" and field.default is False and "CUDA" in field.label
+    assert Settings().replace(compile_models=True).compile_models is True
+    seen = []
+
+    def fake_generate(request, progress=None, cancel=None):
+        seen.append(request)
+        raise InputError("stopped by the test")
+
+    monkeypatch.setattr(pipeline, "generate", fake_generate)
+    for wanted in (True, False):
+        with pytest.raises(InputError, match="stopped"):
+            make_ai(MakeRequest(method="ai", prompt="a rose", palette="nabbi", compile=wanted))
+    assert [r.compile for r in seen] == [True, False]
+
+
 def test_paper_recipe_budget_applies_at_read_out_on_a_square_canvas(tiny_models):
     result = generate(_request(tiny_models, init="random", recipe="paper", max_colors=2, steps=2))
     assert result.optimize.canvas == (64, 64)  # the official square canvas
     assert len(result.pattern.used_indices()) <= 2
     assert result.pattern.metadata["recipe"]["name"] == "paper"
     assert result.pattern.metadata["recipe"]["max_colors"] == 2
+
+
+def test_big_palettes_get_a_budget_unless_asked_for_every_colour(tiny_models):
+    """DMC's 489 threads get 24 colours by default (issue 14: big palettes drift into near-duplicates);
+    --max-colors 0 asks for every colour, and a small palette (Nabbi, 30) stays free."""
+    dmc = load_builtin("dmc")
+    default = generate(_request(tiny_models, init="random", palette=dmc, steps=1, width=16, height=12))
+    assert default.pattern.metadata["recipe"]["max_colors"] == 24
+    assert np.unique(default.optimize.indices).size <= 24
+    free = generate(_request(tiny_models, init="random", palette=dmc, steps=1, width=16, height=12, max_colors=0))
+    assert free.pattern.metadata["recipe"]["max_colors"] is None
+    assert np.unique(free.optimize.indices).size > 24  # random logits over 489 colours use far more than 24
+    small = generate(_request(tiny_models, init="random", steps=1))
+    assert small.pattern.metadata["recipe"]["max_colors"] is None
+
+
+def test_the_read_out_loses_its_confetti_and_says_how_much(tiny_models):
+    from pixlcraft.confetti import confetti_share
+
+    req = dict(init="random", steps=1, width=16, height=12)
+    cleaned = generate(_request(tiny_models, **req))
+    raw = generate(_request(tiny_models, **req, cleanup=False))
+    np.testing.assert_array_equal(raw.pattern.grid, raw.optimize.indices)  # untouched when asked
+    np.testing.assert_array_equal(cleaned.optimize.indices, raw.optimize.indices)  # the same run
+    changed = int((cleaned.pattern.grid != raw.pattern.grid).sum())
+    assert changed > 0 and cleaned.pattern.metadata["recipe"]["confetti_removed"] == changed
+    assert raw.pattern.metadata["recipe"]["confetti_removed"] == 0
+    assert confetti_share(cleaned.pattern.grid) < confetti_share(raw.pattern.grid)
+    assert set(cleaned.pattern.used_indices()) <= set(raw.pattern.used_indices())  # neighbours' colours only
 
 
 def test_classic_start_is_the_converters_pattern(tiny_models):
@@ -279,7 +347,7 @@ def test_a_state_from_another_request_is_refused_before_loading(tiny_models, ref
         (dict(init="random", image=np.zeros((8, 8, 3), np.uint8)), "--init random is for a prompt alone"),
         (dict(init="sketch"), "Unknown start"),
         (dict(steps=0), "steps"),
-        (dict(max_colors=0), "colour budget"),
+        (dict(max_colors=-1), "colour budget"),
         (dict(palette=PALETTE.subset([0])), "at least two"),
         (dict(recipe="turbo"), "Unknown recipe"),
         (dict(image="/nonexistent/photo.jpg"), "does not exist"),

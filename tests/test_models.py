@@ -489,16 +489,6 @@ def test_pick_device_prefers_cuda_then_mps(monkeypatch):
     assert models.pick_device(None) == "mps"
 
 
-def test_pick_dtype(monkeypatch):
-    assert models.pick_dtype("cpu", "fast") == torch.float32
-    assert models.pick_dtype("cuda", "paper") == torch.float32
-    assert models.pick_dtype("mps", "fast") == torch.float16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert models.pick_dtype("cuda:0", "fast") == torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert models.pick_dtype("cuda", "fast") == torch.float16
-
-
 def test_fp16_download_serves_any_precision_but_fp32_download_wants_full_files(tiny_models, tmp_path):
     cache = tmp_path / "hub"
     snapshot = _fake_hub_cache(cache, "stabilityai/stable-diffusion-xl-base-1.0",

@@ -16,6 +16,7 @@ from pixlcraft.sdpixl.losses import (  # noqa: E402
     confetti_loss,
     fft_loss,
     fft_mask,
+    fft_weight_for,
     sds_grad,
     sds_loss,
     top_colors,
@@ -55,6 +56,12 @@ def test_sds_grad_is_the_official_formula():
     np.testing.assert_allclose(const, ref / (1.0 - ab_ref), rtol=1e-4, atol=1e-5)
     nan = sds_grad(eps_neg * float("nan"), eps_pos, noise, ab)
     assert torch.isfinite(nan).all()
+    overflow = eps_pos.clone()
+    overflow[0, 0, 0, 0] = float("inf")  # an fp16 activation that overflowed
+    grad = sds_grad(eps_neg, overflow, noise, ab)
+    assert grad[0, 0, 0, 0] == 0 and grad.abs().max() < 1e3  # zeroed, not ±3.4e38
+    plain = sds_grad(eps_neg, eps_pos, noise, ab)
+    np.testing.assert_array_equal(grad.flatten()[1:].numpy(), plain.flatten()[1:].numpy())
 
 
 def test_sds_loss_gradient_is_grad():
@@ -131,6 +138,49 @@ def test_fft_loss_prefers_smooth_images():
     img = noise.clone().requires_grad_(True)
     fft_loss(img).backward()
     assert img.grad.abs().sum() > 0
+
+
+def _rms_fft_grad(n: int, seed: int, picture: bool) -> float:
+    gen = torch.Generator().manual_seed(seed)
+    if picture:  # one fixed picture (soft stripes, an edge, a disc) sampled at n cells, plus a little noise
+        y, x = torch.meshgrid(torch.linspace(0, 1, n), torch.linspace(0, 1, n), indexing="ij")
+        base = torch.stack([0.5 + 0.4 * torch.sin(6 * x + 3 * y), (x > 0.4).float() * 0.6 + 0.2,
+                            ((x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.1).float()], -1)
+        img = (base + 0.1 * torch.rand(n, n, 3, generator=gen)).clamp(0, 1)
+    else:
+        img = torch.rand(n, n, 3, generator=gen)
+    img.requires_grad_(True)
+    fft_loss(img).backward()
+    return float(img.grad.pow(2).mean().sqrt())
+
+
+@pytest.mark.parametrize("picture", [False, True], ids=["noise", "picture"])
+@pytest.mark.parametrize(("small", "big"), [(32, 128), (48, 200)])
+def test_fft_gradient_per_cell_falls_as_one_over_n(picture, small, big):
+    """The premise of fft_weight_for: one cell's pull from the FFT term scales as 1/n (n cells per side)."""
+    ratio = np.mean([_rms_fft_grad(small, s, picture) for s in range(3)]) / np.mean(
+        [_rms_fft_grad(big, s, picture) for s in range(3)])
+    assert ratio == pytest.approx(big / small, rel=0.05)  # measured: 3.99 for 32→128, 4.16 for 48→200
+
+
+def test_fft_weight_follows_the_pattern_size_only_when_asked():
+    from pixlcraft.sdpixl.recipes import FAST, PAPER
+
+    assert PAPER.fft_reference_cells is None and FAST.fft_reference_cells == 64
+    assert fft_weight_for(20.0, 200, 200, None) == 20.0  # PAPER: the official fixed weight
+    assert fft_weight_for(20.0, 64, 64, 64) == pytest.approx(20.0)
+    assert fft_weight_for(20.0, 128, 128, 64) == pytest.approx(10.0)
+    assert fft_weight_for(20.0, 200, 200, 64) == pytest.approx(6.4)  # a 200-cell pattern: 3.1× less
+    assert fft_weight_for(20.0, 32, 128, 64) == pytest.approx(20.0)  # n = √(H·W)
+    assert fft_weight_for(0.0, 200, 200, 64) == 0.0
+    with pytest.raises(ValueError):
+        PAPER.replace(fft_reference_cells=0)
+
+
+def test_fft_mask_is_made_once_per_size_and_device():
+    assert fft_mask(10, 14) is fft_mask(10, 14)
+    assert fft_mask(10, 14, torch.device("cpu")) is fft_mask(10, 14, "cpu")
+    assert fft_mask(10, 16) is not fft_mask(10, 14)
 
 
 # -- fabrication terms -----------------------------------------------------------------------------------

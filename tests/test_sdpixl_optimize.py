@@ -205,9 +205,16 @@ def test_run_non_square_with_controlnets_gives_a_palette_exact_pattern(parts):
     assert [e.done for e in events] == [1, 2, 3, 4, 5, 6]
     assert all(e.stage == "generate" and e.total == 6 for e in events)
     assert [e.done for e in events if e.preview is not None] == [1, 2, 4, 6]
+    # the loss is read back from the device only on the reporting steps (previews here), never in between
+    assert [e.done for e in events if "loss" in e.info] == [1, 2, 4, 6]
     for e in events:
-        assert {"loss", "t", "tau", "sds", "fft"} <= set(e.info)
+        assert {"t", "tau", "lr"} <= set(e.info)
+        assert ({"loss", "sds", "fft"} <= set(e.info)) == (e.preview is not None)
+        assert ("loss" in e.message) == (e.preview is not None)
         assert 20 <= e.info["t"] <= 980
+    # ... and every step's record holds its floats in the end
+    assert all({"loss", "sds", "fft"} <= set(rec) and isinstance(rec["loss"], float) for rec in result.losses)
+    assert [e.info["loss"] for e in events if "loss" in e.info] == [result.losses[i]["loss"] for i in (0, 1, 3, 5)]
     last = events[-1].preview
     assert last.dtype == np.uint8 and last.shape == (8, 12, 3)
     np.testing.assert_array_equal(last, PALETTE[result.indices])
@@ -349,6 +356,9 @@ def test_paper_tiled_taesd_encode_keeps_gradients_and_is_undone(parts):
             assert not any(p.requires_grad for p in taesd.parameters())
             xr = x.clone().requires_grad_(True)
             z = opt.encode(xr)
+            with torch.no_grad():  # our tiled encode (masks made once on the device) is diffusers' to the bit
+                ref = taesd.encode((2.0 * x - 1.0).clamp(-1.0, 1.0)).latents
+            torch.testing.assert_close(z.detach(), ref, rtol=0, atol=0)
             z.sum().backward()
             assert xr.grad.abs().sum() > 0
             latents[tiling] = z.detach()
@@ -359,3 +369,107 @@ def test_paper_tiled_taesd_encode_keeps_gradients_and_is_undone(parts):
         assert not torch.equal(latents[True], latents[False])
     finally:
         taesd.tile_sample_min_size = old_size
+
+
+# -- speed: no host syncs in a step ------------------------------------------------------------------------
+
+
+def _device_tensors(opt):
+    """Everything a run keeps on its device before a step: weights, logits, Adam state, prepared tensors."""
+    c = opt.components
+    seeds = [*opt.generator.parameters(), *opt.generator.buffers()]
+    for module in (c.unet, c.taesd, *c.controlnets):
+        seeds += [*module.parameters(), *module.buffers()]
+    for state in opt.optimizer.state.values():
+        seeds += [v for k, v in state.items() if isinstance(v, torch.Tensor) and k != "step"]  # step: host by design
+    seeds += [v for v in vars(opt).values() if isinstance(v, torch.Tensor)]
+    seeds += [*opt.controls, *[p.grad for p in opt.generator.parameters() if p.grad is not None]]
+    return seeds
+
+
+@pytest.mark.parametrize("tiling", [False, True], ids=["fast-encode", "paper-tiled-encode"])
+def test_a_step_that_reports_nothing_never_syncs_with_the_device(parts, tiling):
+    """No device→host read and no blocking host→device copy in a step that does not report its loss.
+
+    A CPU-only machine cannot see CUDA syncs, so ``tests/sync_watch.py`` decides what lives on the device by
+    provenance: the weights, logits, Adam state and the tensors the run prepared on its device, and every
+    tensor computed from them (tracked op by op, backward included), plus draws from the device generator.
+    A read of any of those (``item``/``float``/``tolist``/``cpu``/``numpy``) is a device→host sync; building
+    a tensor from Python data with ``device=``, or sending a host tensor ``.to(a device)``, is a blocking
+    host→device copy. Draws from the CPU generator (τ, t, augmentation) are host values: reading them is free.
+    The watch is shown to see each kind: the reporting step's one read-back, and planted syncs of both kinds.
+    """
+    from sync_watch import SyncWatch
+
+    recipe = TINY.replace(unet_batch=2, steps=10, max_colors=3, color_budget_weight=1.0, confetti_weight=0.5,
+                          perspective_p=1.0, taesd_tiling=tiling, fft_reference_cells=64)
+    opt = SDPixlOptimizer(_components(parts), _generator(), recipe, control_images=_controls(), seed=4)
+    try:
+        opt.step()  # the first step creates Adam's state and the cached FFT mask: set-up, not per step
+        seed = opt.device_rng.initial_seed()
+        with SyncWatch(_device_tensors(opt), seed) as watch:
+            opt.step()
+            opt.step()
+        assert watch.syncs == []
+        # the watch is not blind: the reporting step reads every pending loss back, in one copy ...
+        with SyncWatch(_device_tensors(opt), seed) as watch:
+            record = opt.step(fetch=True)
+        assert [kind for kind, _ in watch.syncs] == ["tolist"] and "optimize.py" in watch.syncs[0][1]
+        assert {"loss", "sds", "fft", "budget", "confetti"} <= set(record)
+        assert [set(r) for r in opt.losses] == [set(record)] * 4  # the earlier steps' records were filled in too
+        # ... and it sees what the old step did: a timestep tensor built per step, the FFT mask sent per step,
+        # and a float() of the loss
+        from pixlcraft.sdpixl.losses import _fft_mask_cpu
+
+        with SyncWatch(_device_tensors(opt), seed) as watch:
+            torch.tensor(5, device=opt.device)
+            _fft_mask_cpu(8, 12).to(opt.device)
+            float(opt.generator.logits.detach().sum())
+        assert [kind for kind, _ in watch.syncs] == ["torch.tensor", "to", "item/float/int/bool"]
+    finally:
+        opt.close()
+
+
+# -- speed: torch.compile ----------------------------------------------------------------------------------
+
+
+def test_compile_sends_the_denoiser_and_the_encoder_through_torch_compile(parts, monkeypatch):
+    """``compile=True`` on CUDA compiles ControlNets + UNet (one function) and TAESD's encoder; here the same
+    wiring runs with a counting Dynamo backend (Inductor on the CPU is refused with a note instead)."""
+    from pixlcraft.sdpixl import compiling
+
+    recipe = TINY.replace(unet_batch=2, steps=2, taesd_tiling=False)
+    opt = SDPixlOptimizer(_components(parts), _generator(), recipe.replace(compile=True), control_images=_controls())
+    assert not opt.compiled and opt.notes == [compiling.CPU_NOTE]  # Inductor on the CPU: ignored, and said so
+    opt.close()
+
+    graphs = []
+
+    def counting_backend(gm, example_inputs):
+        graph = {"calls": 0, "ops": {str(node.target) for node in gm.graph.nodes}}
+        graphs.append(graph)
+
+        def run(*args):
+            graph["calls"] += 1
+            return gm.forward(*args)
+
+        return run
+
+    eager = optimize(_components(parts), _generator(), recipe, control_images=_controls(), seed=2)
+    monkeypatch.setattr(compiling, "BACKEND", counting_backend)
+    torch._dynamo.reset()
+    try:
+        compiled = optimize(_components(parts), _generator(), recipe.replace(compile=True),
+                            control_images=_controls(), seed=2)
+    finally:
+        torch._dynamo.reset()
+    # two whole graphs, no graph break: TAESD's encoder (convolutions only) and the denoiser (ControlNets +
+    # UNet, with attention), each run once per step, never recompiled
+    attention = [any("scaled_dot_product_attention" in op for op in g["ops"]) for g in graphs]
+    assert sorted(attention) == [False, True]
+    assert all(any("conv2d" in op for op in g["ops"]) for g in graphs)
+    assert [g["calls"] for g in graphs] == [2, 2]
+    # same numbers as the eager run: the compiled functions really computed the steps
+    np.testing.assert_allclose(compiled.logits, eager.logits, rtol=1e-5, atol=1e-6)
+    assert [r["t"] for r in compiled.losses] == [r["t"] for r in eager.losses]
+    np.testing.assert_allclose([r["loss"] for r in compiled.losses], [r["loss"] for r in eager.losses], rtol=1e-5)

@@ -39,15 +39,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negative-prompt", metavar="TEXT", help="what it should not show")
     p.add_argument("--image", metavar="PHOTO", help="a photo whose layout the pattern keeps (ControlNet)")
     add_palette_args(p)
-    p.add_argument("--max-colors", type=int, metavar="K", help="use at most K palette colours")
+    p.add_argument("--max-colors", type=int, metavar="K",
+                   help="use at most K palette colours (default: 24 for palettes of more than 40 colours, such as "
+                        "DMC; 0 = every colour)")
+    p.add_argument("--no-cleanup", action="store_true",
+                   help="keep isolated single cells (confetti) in the result instead of removing them")
     p.add_argument("--width", type=int, required=True, metavar="W", help="width in cells (stitches, beads, studs)")
     p.add_argument("--height", type=int, required=True, metavar="H", help="height in cells")
     p.add_argument("--recipe", choices=("fast", "paper"), default="fast",
                    help="fast (default: half precision, 2,000 steps) or paper (the published settings: fp32, "
                         "10,001 steps, hours)")
+    p.add_argument("--precision", choices=("fp32", "half", "bf16"),
+                   help="model precision on a GPU (default: the recipe's; fast = half, paper = fp32): half is fp16 "
+                        "on CUDA and Apple GPUs, bf16 is bfloat16 on CUDA (fp16 on Apple GPUs); always fp32 on the "
+                        "CPU")
     p.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0); same seed, same "
-                   "device → same pattern")
+                   "device → same pattern (on a GPU with --deterministic)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="bit-exact runs on a GPU, slower (deterministic CUDA kernels; the CPU repeats without it)")
+    p.add_argument("--compile", action="store_true",
+                   help="compile the models with torch.compile: a slow first step (minutes), then faster steps; "
+                        "needs a CUDA GPU")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda|mps",
                    help="where to compute (default: auto = cuda, then mps, then cpu)")
     p.add_argument("--init", choices=("reference", "random", "photo", "classic"),
@@ -96,6 +109,7 @@ class StageBars:
     def __init__(self) -> None:
         self._bar: ProgressBar | None = None
         self._stage: str | None = None
+        self._loss = ""  # the loss is reported every few steps only (reading it makes the GPU wait); keep the last
 
     def __call__(self, p: Progress) -> None:
         if p.stage != self._stage:
@@ -105,7 +119,9 @@ class StageBars:
         info: dict[str, object] = {}
         if p.stage == "generate" and p.info:
             if "loss" in p.info:
-                info["loss"] = f"{p.info['loss']:.4g}"
+                self._loss = f"{p.info['loss']:.4g}"
+            if self._loss:
+                info["loss"] = self._loss
             if "seconds_left" in p.info:
                 info["left"] = _duration(p.info["seconds_left"])
         assert self._bar is not None
@@ -182,10 +198,12 @@ def run(args: argparse.Namespace) -> int:
         image=image,
         palette=palette,
         max_colors=args.max_colors,
+        cleanup=not args.no_cleanup,
         include_special=args.include_special or bool(args.owned),
         width=args.width,
         height=args.height,
         recipe=args.recipe,
+        precision=args.precision,
         steps=args.steps,
         seed=args.seed,
         device=args.device,
@@ -202,12 +220,16 @@ def run(args: argparse.Namespace) -> int:
         lora=args.lora,
         lora_scale=args.lora_scale,
         low_memory=args.low_memory,
+        deterministic=args.deterministic,
+        compile=args.compile,
         download=not args.no_download,
         resume=args.resume,
         title=args.title,
     )
     if args.save_reference and (args.init or "reference") != "reference":
         raise InputError("--save-reference needs --init reference (the default for a prompt alone).")
+    if args.compile:
+        _note_compile_off_cuda(args.device)
 
     # 2. run, Ctrl+C turning into a cancel that keeps the work done
     token = CancelToken()
@@ -240,6 +262,19 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         print_counts(result.pattern)
     return 0
+
+
+def _note_compile_off_cuda(device: str) -> None:
+    """Say once, before the models load, that --compile does nothing where the run will go."""
+    from ..models import pick_device
+    from ..sdpixl.compiling import CPU_NOTE
+
+    try:
+        where = pick_device(device)
+    except Exception:  # noqa: BLE001 - generate() reports a bad --device in its own words
+        return
+    if not where.startswith("cuda"):
+        print(f"pixlcraft: {CPU_NOTE}", file=sys.stderr)
 
 
 def _save_png(rgb, path: str) -> None:

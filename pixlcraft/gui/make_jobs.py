@@ -63,6 +63,7 @@ class MakeRequest:
     saturation: float = 0.0
     device: str = "auto"
     low_memory: bool = False
+    compile: bool = False  # torch.compile the models (CUDA only; the setting "compile_models")
     steps: int | None = None
     seed: int = 0
     ai_extra: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -261,7 +262,7 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
             cancel: CancelToken | None = None) -> MadePattern:
     """Run SD-πXL for the request (imports torch now, on the worker thread)."""
     check_request(request)
-    from ..sdpixl.pipeline import GenerateRequest, generate
+    from ..sdpixl.pipeline import ALL_COLORS, GenerateRequest, generate
 
     if request.photo_path and (photo is None or not enough_pixels(photo, None)):
         photo = load_photo(request.photo_path)  # the AI canvas wants the whole photo
@@ -282,12 +283,14 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
             height=int(height),
             image=photo,
             palette=palette,
-            max_colors=request.max_colors,
+            max_colors=ALL_COLORS if request.max_colors is None else request.max_colors,
+            cleanup=request.cleanup,
             include_special=request.include_special or bool(request.owned.strip()),
             steps=request.steps,
             seed=request.seed,
             device=request.device,
             low_memory=request.low_memory,
+            compile=request.compile,
             title=Path(request.photo_path).stem if request.photo_path else request.prompt.strip()[:60],
             **request.ai_extra,
         ),

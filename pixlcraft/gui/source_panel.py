@@ -519,6 +519,7 @@ class SourcePanel(PanelSections, QWidget):
             **{name: slider.value() / 100.0 for name, slider in self.adjust_sliders.items()},
             device=self.settings.device,
             low_memory=self.settings.low_memory,
+            compile=self.settings.compile_models,
         )
 
     def _make(self) -> None:

@@ -12,13 +12,17 @@ code uses torchvision; this is a re-implementation in plain torch (torchvision i
   ``RandomPerspective.get_params``, so a seed fixes the whole run;
 * the warp is torchvision's tensor convention (homography from the output corners to the input corners,
   sampled at pixel centres, bilinear, zeros outside), written with ``gather`` instead of ``grid_sample``:
-  on CUDA ``grid_sample``'s backward pass has no deterministic implementation, ``gather``'s has.
+  on CUDA ``grid_sample``'s backward pass has no deterministic implementation, ``gather``'s has;
+* nothing here makes a float64 tensor: Apple's MPS has no float64, and perspective runs every other step.
+  The homography is solved in float64 by numpy on the CPU (eight unknowns from four integer point pairs);
+  the per-pixel grid is built in float32 on the device, as torchvision builds it for float32 images.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 GREY_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -72,33 +76,36 @@ def sample_params(
 
 def perspective_coeffs(
     startpoints: tuple[tuple[int, int], ...], endpoints: tuple[tuple[int, int], ...]
-) -> torch.Tensor:
-    """(a, b, c, d, e, f, g, h) of the homography taking each *end* point to its *start* point.
+) -> np.ndarray:
+    """(a, b, c, d, e, f, g, h) of the homography taking each *end* point to its *start* point, float64.
 
     An output pixel at (x, y) reads the input at ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (…)).
-    Solved in float64 from the four correspondences.
+    Solved with numpy, not torch: an 8×8 system from four integer point pairs costs microseconds on the CPU
+    in float64, and as it is no torch tensor it can never be sent to a device that has no float64 (MPS).
     """
     rows, rhs = [], []
     for (xe, ye), (xs, ys) in zip(endpoints, startpoints, strict=True):
         rows.append([xe, ye, 1.0, 0.0, 0.0, 0.0, -xs * xe, -xs * ye])
         rows.append([0.0, 0.0, 0.0, xe, ye, 1.0, -ys * xe, -ys * ye])
         rhs.extend([xs, ys])
-    a = torch.tensor(rows, dtype=torch.float64)
-    b = torch.tensor(rhs, dtype=torch.float64)
-    return torch.linalg.solve(a, b)
+    return np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
 
 
-def _sample_grid(width: int, height: int, coeffs: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """Input sampling position (pixel-centre units) for every output pixel, as torchvision computes it."""
+def _sample_grid(
+    width: int, height: int, coeffs: np.ndarray | torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input sampling position (pixel-centre units) for every output pixel, as torchvision computes it.
+
+    float32 on the device (MPS has no float64; torchvision's own warp of a float32 image is float32 too). The
+    coefficients enter as Python numbers, which every kernel applies in float32: within 1e-3 pixel of the
+    float64 grid even at 1344 pixels (tests/test_sdpixl_precision.py), far below a bilinear weight's effect.
+    """
     a, b, c, d, e, f, g, h = (float(v) for v in coeffs)
-    ys, xs = torch.meshgrid(
-        torch.arange(height, dtype=torch.float64, device=device) + 0.5,
-        torch.arange(width, dtype=torch.float64, device=device) + 0.5,
-        indexing="ij",
-    )
-    den = g * xs + h * ys + 1.0
-    u = (a * xs + b * ys + c) / den - 0.5
-    v = (d * xs + e * ys + f) / den - 0.5
+    xs = (torch.arange(width, dtype=torch.float32, device=device) + 0.5)[None, :]
+    ys = (torch.arange(height, dtype=torch.float32, device=device) + 0.5)[:, None]
+    den = g * xs + (h * ys + 1.0)  # (H, W) by broadcasting; the row terms cost H, not H·W, operations
+    u = (a * xs + (b * ys + c)) / den - 0.5
+    v = (d * xs + (e * ys + f)) / den - 0.5
     return u, v
 
 

@@ -50,7 +50,9 @@ def sds_grad(
     else:
         raise ValueError(f"weighting must be 'cumprod' or 'constant', got {weighting!r}")
     grad = grad_scale * w * ((eps_pos - noise) + guidance * (eps_pos - eps_neg))
-    return torch.nan_to_num(grad)
+    # NaNs zeroed as the official code does; infinities too (an fp16 overflow in the UNet would otherwise give
+    # ±3.4e38, and one such element poisons the whole step through the grad-norm clipping)
+    return torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def sds_loss(latents: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
@@ -74,13 +76,24 @@ def _fft_mask_cpu(height: int, width: int) -> torch.Tensor:
     return (dist >= radius).to(torch.float32)
 
 
+@lru_cache(maxsize=16)
+def _fft_mask_on(height: int, width: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    mask = _fft_mask_cpu(height, width)
+    # the normaliser rides along as a device tensor: a true division, as before (CUDA divides by a host
+    # scalar as a multiplication by its reciprocal, which can differ in the last bit)
+    return mask.to(device), (3.0 * mask.sum()).clamp_min(1.0).to(device)
+
+
 def fft_mask(height: int, width: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """1 on the (fftshift-ed) frequency bins the FFT loss penalises, 0 on the low ones.
+    """1 on the (fftshift-ed) frequency bins the FFT loss penalises, 0 on the low ones (do not modify it).
 
     As the official code: bins whose distance to (H/2, W/2) is at least min(H, W)/(4√2). For odd sizes the
     zero frequency sits at (H//2, W//2), half a bin from that centre; we keep the official centre.
+
+    Cached per (H, W, device): copying it to a GPU every step would be a host→device copy, and PyTorch's
+    blocking copies wait for the GPU to finish its queue, i.e. one stall of the whole pipeline per step.
     """
-    return _fft_mask_cpu(height, width).to(device)
+    return _fft_mask_on(int(height), int(width), torch.device(device))[0]
 
 
 def fft_loss(image: torch.Tensor) -> torch.Tensor:
@@ -94,8 +107,35 @@ def fft_loss(image: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"fft_loss expects an (H, W, 3) image, got {tuple(image.shape)}")
     chw = image.float().permute(2, 0, 1)
     spec = torch.fft.fftshift(torch.fft.fft2(chw), dim=(-2, -1))
-    mask = fft_mask(image.shape[0], image.shape[1], image.device)
-    return (spec.abs() * mask).sum() / (3.0 * mask.sum()).clamp_min(1.0)
+    mask, count = _fft_mask_on(int(image.shape[0]), int(image.shape[1]), image.device)
+    return (spec.abs() * mask).sum() / count
+
+
+def fft_weight_for(weight: float, height: int, width: int, reference_cells: int | None) -> float:
+    """The FFT term's weight for an H×W pattern: ``weight`` as is, or scaled to the pattern's size.
+
+    Why scale: the two terms' pull on one cell changes differently with the number of cells per side,
+    n = √(H·W), while the model canvas stays the same size:
+
+    * FFT: the loss is the mean of |F_k| over ~n² high-frequency bins, and every bin is a sum over all
+      cells with unit-modulus coefficients. One cell's gradient is (1/M)·Σ_k Re(conj(F_k)/|F_k|·e^{…}), a
+      sum of M ≈ n² terms of size ≤ 1 with unrelated phases: ≈ √M / M ∝ 1/n
+      (``test_fft_gradient_per_cell_falls_as_one_over_n`` measures it);
+    * SDS: the gradient per canvas pixel does not depend on n; a cell is the bilinear source of about
+      (canvas/n)² pixels, so its gradient ∝ 1/n² (exactly so where the pixel gradient is coherent across a
+      cell — surely once cells are smaller than TAESD's 8-pixel latent cells, n > 128 at 1024²; larger
+      cells span several latent cells whose gradients may partly cancel, so for small patterns the ratio
+      below may change more slowly than the rule assumes).
+
+    The FFT/SDS ratio per cell therefore grows ∝ n: a weight tuned at ``reference_cells`` per side smooths
+    an n-cell pattern n/n_ref times as hard as it did there. Multiplying by n_ref/n keeps the ratio it was
+    tuned at. ``reference_cells`` None keeps the fixed weight (the official code, PAPER).
+    """
+    if reference_cells is None or not weight:
+        return float(weight)
+    if reference_cells < 1:
+        raise ValueError(f"reference_cells must be at least 1, got {reference_cells}")
+    return float(weight) * reference_cells / math.sqrt(float(height) * float(width))
 
 
 # ---------------------------------------------------------------------------------------------------------

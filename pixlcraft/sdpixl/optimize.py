@@ -16,6 +16,13 @@ Beyond the official loop: any aspect ratio (canvas + time ids), progress every s
 every N steps, cancel between steps with the partial result attached, a resume state that continues
 bit-identically, and every random draw taken from seeded generators (a CPU one for the scalars τ, t and the
 augmentation; one on the device for Gumbel and latent noise), so a seed fixes a run on a given device.
+
+No step waits for the GPU: the random scalars come from the CPU generator, the timestep is an index into a
+table already on the device, the FFT mask is cached there, and the loss values stay on the device until a
+step that reports them (every ``log_every`` steps, with a preview, at the end) reads all of the pending ones
+back in one copy. A read-back (``.item()``, ``float()``, a blocking host↔device copy) drains the GPU's queue,
+and the CPU then has to refill it while the GPU idles; per step that costs about as much as the small kernels
+it waits for.
 """
 
 from __future__ import annotations
@@ -34,9 +41,10 @@ import torch
 from ..errors import Cancelled
 from ..jobs import Reporter
 from . import augment as aug
+from . import compiling
 from .canvas import time_ids
 from .generator import PaletteGenerator, preview_uint8
-from .losses import color_budget_loss, confetti_loss, fft_loss, sds_grad, sds_loss, top_colors
+from .losses import color_budget_loss, confetti_loss, fft_loss, fft_weight_for, sds_grad, sds_loss, top_colors
 from .recipes import Recipe
 
 STATE_VERSION = 1
@@ -219,6 +227,9 @@ def deterministic_cuda(enabled: bool) -> Iterator[None]:
 
     Best effort: cuBLAS honours ``CUBLAS_WORKSPACE_CONFIG`` only if it is set before its first use, and
     kernels without a deterministic version only warn. Our own ops (upsampling, warp) are deterministic.
+    Opt-in (``optimize(deterministic=True)``, ``--deterministic``) because it costs speed: PyTorch then fills
+    every new tensor with NaN, cuDNN is pinned to its deterministic (often slower) algorithms without
+    benchmarking, and Inductor switches to its deterministic mode. On the CPU runs repeat without it.
     """
     if not enabled:
         yield
@@ -343,18 +354,29 @@ class SDPixlOptimizer:
         self.time_ids = self.time_ids.repeat(r.unet_batch, 1)
         self.alphas_cumprod = c.scheduler.alphas_cumprod.to(self.device, torch.float32)
         self.num_train_timesteps = int(c.scheduler.config.num_train_timesteps)
+        # every timestep already on the device: a step indexes it (a view, no host→device copy); diffusers
+        # would otherwise build torch.tensor([t], device=...) from a Python number, a blocking copy per step
+        self.timesteps = torch.arange(self.num_train_timesteps, device=self.device)
+        self.fft_weight = fft_weight_for(r.fft_weight, g.height, g.width, r.fft_reference_cells)
 
         # frozen encoder; tiling as the recipe says (restored in close())
         self._taesd_flags = ([p.requires_grad for p in c.taesd.parameters()], bool(c.taesd.use_tiling))
         c.taesd.requires_grad_(False)
         c.taesd.use_tiling = bool(r.taesd_tiling)
-        self._unet = c.unet
-        if r.channels_last and self.device.type == "cuda":
-            c.unet.to(memory_format=torch.channels_last)
-            for net in c.controlnets:
-                net.to(memory_format=torch.channels_last)
-        if r.compile:
-            self._unet = torch.compile(c.unet)
+        self.notes: list[str] = []
+        self.compiled = bool(r.compile) and compiling.supported(self.device)
+        if r.compile and not self.compiled:
+            self.notes.append(compiling.CPU_NOTE)
+        cuda = self.device.type == "cuda"
+        self.channels_last = cuda and (r.channels_last or self.compiled)
+        if self.channels_last:
+            compiling.to_channels_last(c.unet, *c.controlnets)
+            if self.compiled:
+                compiling.to_channels_last(c.taesd)
+        self._denoise = compiling.compile_denoiser(self._denoise_eager, self.device) if self.compiled \
+            else self._denoise_eager
+        self._encoder = compiling.compile_encoder(c.taesd.encoder) if self.compiled and not r.taesd_tiling \
+            else None
 
         self.optimizer = torch.optim.AdamW(
             [g.logits], lr=r.lr, betas=tuple(r.betas), weight_decay=r.weight_decay, eps=r.adam_eps
@@ -364,15 +386,23 @@ class SDPixlOptimizer:
             (self.seed + _DEVICE_SEED_OFFSET) % (2**63)
         )
         self.step_index = 0
-        self.losses: list[dict[str, float]] = []
+        self._pending: list[tuple[dict[str, float], list[str], torch.Tensor]] = []
+        self.losses = []
         self._palette_u8 = np.round(g.palette.detach().cpu().numpy() * 255.0).clip(0, 255).astype(np.uint8)
 
     def close(self) -> None:
-        """Give TAESD back its own ``requires_grad`` flags and tiling setting."""
+        """Give TAESD back its own ``requires_grad`` flags and tiling setting; drop compiled code.
+
+        Compiled graphs are guarded on this run's objects, so the next run compiles its own anyway; keeping
+        them would hold their CUDA-graph memory pools, and after a few runs in one process (the app) Dynamo's
+        recompile limit would quietly send every later run back to eager code.
+        """
         flags, tiling = self._taesd_flags
         for p, flag in zip(self.components.taesd.parameters(), flags, strict=True):
             p.requires_grad_(flag)
         self.components.taesd.use_tiling = tiling
+        if self.compiled:
+            compiling.release()
 
     # -- 3. one step ---------------------------------------------------------------------------------------
 
@@ -384,22 +414,57 @@ class SDPixlOptimizer:
         """[0, 1] images → TAESD latents in fp32 (times the scaling factor, 1.0 for TAESD)."""
         taesd = self.components.taesd
         x = (2.0 * images - 1.0).clamp(-1.0, 1.0).to(self.taesd_dtype)
-        latents = taesd.encode(x).latents.float()
+        if taesd.use_tiling:
+            latents = self._tiled_encode(x).float()
+        elif self._encoder is not None:  # compiled; what taesd.encode() runs when it neither tiles nor slices
+            latents = self._encoder(x.contiguous(memory_format=torch.channels_last)).float()
+        else:
+            latents = taesd.encode(x).latents.float()
         return latents * float(getattr(taesd.config, "scaling_factor", 1.0))
+
+    def _tiled_encode(self, x: torch.Tensor) -> torch.Tensor:
+        """diffusers' ``AutoencoderTiny._tiled_encode`` (same tiles, blending and numbers), with its blend masks
+        made on the device once per run instead of built on the host and copied over at every call."""
+        taesd = self.components.taesd
+        sf = taesd.spatial_scale_factor
+        tile_size = taesd.tile_sample_min_size
+        blend_size = int(tile_size * taesd.tile_overlap_factor)
+        traverse_size = tile_size - blend_size
+        key = (sf, tile_size, blend_size, x.device)
+        if getattr(self, "_blend_key", None) != key:
+            ramp = torch.arange(tile_size / sf) / (blend_size / sf - 1)
+            masks = torch.stack(torch.meshgrid([ramp] * 2, indexing="ij")).clamp(0, 1).to(x.device)
+            self._blend_key, self._blend_masks = key, (masks, torch.ones_like(masks[0]))
+        masks, ones = self._blend_masks
+        out = torch.zeros(x.shape[0], 4, x.shape[-2] // sf, x.shape[-1] // sf, device=x.device)
+        for i in range(0, x.shape[-2], traverse_size):
+            for j in range(0, x.shape[-1], traverse_size):
+                tile_in = x[..., i : i + tile_size, j : j + tile_size]
+                tile_out = out[..., i // sf : (i + tile_size) // sf, j // sf : (j + tile_size) // sf]
+                tile = taesd.encoder(tile_in)
+                h, w = tile.shape[-2], tile.shape[-1]
+                blend_mask = (ones if i == 0 else masks[0]) * (ones if j == 0 else masks[1])
+                tile, blend_mask = tile[..., :h, :w], blend_mask[..., :h, :w]
+                tile_out.copy_(blend_mask * tile + (1 - blend_mask) * tile_out)
+        return out
 
     @torch.no_grad()
     def predict_noise(self, noisy: torch.Tensor, t: int, controls: list[torch.Tensor]) -> torch.Tensor:
         """UNet noise estimates (fp32) for every branch of the batch, ControlNet residuals added."""
-        c, r = self.components, self.recipe
-        batch = r.unet_batch
+        batch = self.recipe.unet_batch
         model_in = noisy.to(self.unet_dtype).repeat(batch, 1, 1, 1)
-        if r.channels_last and self.device.type == "cuda":
+        if self.channels_last:
             model_in = model_in.contiguous(memory_format=torch.channels_last)
-        timestep = torch.tensor(t, device=self.device)
+        conds = [image.to(net.dtype).repeat(batch, 1, 1, 1)
+                 for net, image in zip(self.components.controlnets, controls, strict=True)]
+        return self._denoise(model_in, self.timesteps[t], conds)
+
+    def _denoise_eager(self, model_in: torch.Tensor, timestep: torch.Tensor, conds: list[torch.Tensor]) -> torch.Tensor:
+        """ControlNets + UNet on one prepared batch (what ``--compile`` compiles as one graph)."""
+        c = self.components
         added = {"text_embeds": self.pooled, "time_ids": self.time_ids}
         down_res = mid_res = None
-        for net, image, scale in zip(c.controlnets, controls, self.control_scales, strict=True):
-            cond = image.to(net.dtype).repeat(batch, 1, 1, 1)
+        for net, cond, scale in zip(c.controlnets, conds, self.control_scales, strict=True):
             down, mid = net(
                 model_in, timestep, encoder_hidden_states=self.embeds, controlnet_cond=cond,
                 conditioning_scale=float(scale), guess_mode=False, added_cond_kwargs=added, return_dict=False,
@@ -409,7 +474,7 @@ class SDPixlOptimizer:
             else:
                 down_res = [a + b for a, b in zip(down_res, down, strict=True)]
                 mid_res = mid_res + mid
-        eps = self._unet(
+        eps = c.unet(
             model_in, timestep, encoder_hidden_states=self.embeds, added_cond_kwargs=added,
             cross_attention_kwargs=c.cross_attention_kwargs,
             down_block_additional_residuals=down_res, mid_block_additional_residual=mid_res, return_dict=False,
@@ -440,16 +505,22 @@ class SDPixlOptimizer:
                         grad_scale=r.grad_scale, weighting=r.weighting)
         terms: dict[str, torch.Tensor] = {"sds": sds_loss(latents, grad)}
         # 3.6 smoothness and fabrication terms
-        if r.fft_weight:
-            terms["fft"] = r.fft_weight * fft_loss(image)
+        if self.fft_weight:
+            terms["fft"] = self.fft_weight * fft_loss(image)
         if r.max_colors is not None and r.color_budget_weight:
             terms["budget"] = r.color_budget_weight * color_budget_loss(g.probs(), r.max_colors)
         if r.confetti_weight:
             terms["confetti"] = r.confetti_weight * confetti_loss(g.probs())
         return {"terms": terms, "latents": latents, "grad": grad, "t": t, "tau": tau, "augment": params}
 
-    def step(self) -> dict[str, float]:
-        """One full optimisation step; returns this step's record (also appended to :attr:`losses`)."""
+    def step(self, *, fetch: bool = False) -> dict[str, float]:
+        """One full optimisation step; returns this step's record (also appended to :attr:`losses`).
+
+        The record has ``step``, ``t``, ``tau`` and ``lr`` at once; ``loss`` and one value per loss term
+        arrive when the values are read back from the device: now if ``fetch`` (with every other pending
+        step's, in one copy), else at the next fetching step, :meth:`fetch_losses` or any read of
+        :attr:`losses`. The same dict is filled in, so a record kept from an earlier step completes too.
+        """
         r, g = self.recipe, self.generator
         lr = r.lr_at(self.step_index)
         for group in self.optimizer.param_groups:
@@ -462,12 +533,40 @@ class SDPixlOptimizer:
             torch.nn.utils.clip_grad_norm_([g.logits], r.max_grad_norm)
         self.optimizer.step()
         g.recenter_()
-        record = {"step": float(self.step_index), "loss": float(loss.detach()), "t": float(out["t"]),
-                  "tau": out["tau"], "lr": lr}
-        record.update({name: float(v.detach()) for name, v in out["terms"].items()})
-        self.losses.append(record)
+        record: dict[str, float] = {"step": float(self.step_index), "t": float(out["t"]), "tau": out["tau"], "lr": lr}
+        names = ["loss", *out["terms"]]
+        # every term is fp32 (float32 holds a half value exactly too), so tolist() later gives what float(v) would;
+        # not float64, which MPS lacks
+        values = torch.stack([v.detach().float() for v in (loss, *out["terms"].values())])
+        self._losses.append(record)
+        self._pending.append((record, names, values))
         self.step_index += 1
+        if fetch:
+            self.fetch_losses()
         return record
+
+    def fetch_losses(self) -> None:
+        """Read every pending step's loss values back from the device, in one copy, into their records."""
+        if not self._pending:
+            return
+        values = torch.cat([v for _, _, v in self._pending]).tolist()
+        i = 0
+        for record, names, _ in self._pending:
+            for name in names:
+                record[name] = values[i]
+                i += 1
+        self._pending.clear()
+
+    @property
+    def losses(self) -> list[dict[str, float]]:
+        """One record per step done (the resumed run's earlier steps included), every value a float."""
+        self.fetch_losses()
+        return self._losses
+
+    @losses.setter
+    def losses(self, records: list[dict[str, float]]) -> None:
+        self._pending.clear()
+        self._losses = records
 
     # -- 4. state and result -------------------------------------------------------------------------------
 
@@ -558,20 +657,29 @@ def optimize(
     reporter: Reporter | None = None,
     resume_state: dict[str, Any] | None = None,
     preview_every: int = 50,
+    log_every: int = 10,
     device: torch.device | str | None = None,
+    deterministic: bool = False,
 ) -> OptimizeResult:
     """Run SD-πXL on ``generator``'s logits and return the palette-exact pattern.
 
-    Progress: ``reporter.report("generate", done, total, message=..., info={loss, t, tau, …})`` after every
+    Progress: ``reporter.report("generate", done, total, message=..., info={t, tau, lr, …})`` after every
     step, with ``preview`` (uint8 argmax picture) after the first step, every ``preview_every`` steps and at
-    the end. Cancel (the reporter's token) is honoured between steps: the run stops within one step and
-    raises :class:`~pixlcraft.errors.Cancelled` whose ``partial`` is the :class:`OptimizeResult` so far;
-    its ``state`` resumes the run exactly (``resume_state=``).
+    the end. ``info`` has the loss and its terms on the steps that read them back from the device: those
+    with a preview, every ``log_every``-th and the last (reading them every step would make the CPU wait
+    for the GPU every step). Cancel (the reporter's token) is honoured between steps: the run stops within
+    one step and raises :class:`~pixlcraft.errors.Cancelled` whose ``partial`` is the
+    :class:`OptimizeResult` so far; its ``state`` resumes the run exactly (``resume_state=``).
+
+    ``deterministic``: deterministic CUDA kernels (see :func:`deterministic_cuda`), for bit-exact repeats
+    on a GPU at some cost in speed. CPU runs repeat exactly without it.
     """
     reporter = reporter or Reporter()
     # 1. check inputs (raises ValueError before any model runs)
     if preview_every < 1:
         raise ValueError(f"preview_every must be at least 1, got {preview_every}")
+    if log_every < 1:
+        raise ValueError(f"log_every must be at least 1, got {log_every}")
     # 2. prepare
     opt = SDPixlOptimizer(components, generator, recipe, control_images=control_images, steps=steps,
                           seed=seed, device=device)
@@ -580,19 +688,20 @@ def optimize(
         if resume_state is not None:
             opt.load_state_dict(resume_state)
         # 4. loop
-        with deterministic_cuda(opt.device.type == "cuda"):
+        with deterministic_cuda(deterministic and opt.device.type == "cuda"):
             started = time.perf_counter()
             first = opt.step_index
             while opt.step_index < opt.total_steps:
                 try:
                     reporter.check()
-                    record = opt.step()
-                    done = opt.step_index
+                    done = opt.step_index + 1
                     want_preview = done == first + 1 or done % preview_every == 0 or done == opt.total_steps
+                    record = opt.step(fetch=want_preview or done % log_every == 0)
                     per_step = (time.perf_counter() - started) / (done - first)
+                    loss = f"  loss {record['loss']:.4g}" if "loss" in record else ""
                     reporter.report(
                         "generate", done, opt.total_steps,
-                        message=f"step {done}/{opt.total_steps}  loss {record['loss']:.4g}  t {int(record['t'])}",
+                        message=f"step {done}/{opt.total_steps}{loss}  t {int(record['t'])}",
                         preview=opt.preview() if want_preview else None,
                         info={**record, "seconds_per_step": per_step,
                               "seconds_left": per_step * (opt.total_steps - done)},

@@ -48,6 +48,7 @@ from ..sizing import MAX_CELLS, crop_to_aspect
 from .recipes import Recipe, get_recipe
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .memory import MemoryEstimate
     from .optimize import OptimizeResult
 
 __all__ = [
@@ -72,6 +73,19 @@ STATE_VERSION = 1
 # --------------------------------------------------------------------------------------------------------------
 
 
+DEFAULT_BUDGET = 24
+"""The colour budget SD-πXL gets by default on a big palette: the app's own default for the classic converter."""
+
+BUDGET_ABOVE = 40
+"""Palettes with more colours than this get :data:`DEFAULT_BUDGET` unless a budget is given. The paper's
+palettes have 2–10 colours; bead and brick palettes (under 40 usable in most sets) stay free, while a thread
+palette of hundreds has near-duplicate shades 0.9–1.7 logits apart at the start, about Adam's noise walk, and
+nothing in SDS or the FFT term sees a swap between two of them: a free run drifts into dozens of extra shades."""
+
+ALL_COLORS = 0
+"""``max_colors`` value for "no budget, every colour of the palette" (``--max-colors 0``)."""
+
+
 @dataclass
 class GenerateRequest:
     """Everything one SD-πXL run is told. Only ``prompt``, ``width`` and ``height`` have no useful default.
@@ -82,14 +96,19 @@ class GenerateRequest:
       ``"random"``; with a photo ``"photo"`` (default, the paper's start) or ``"classic"`` (the classic
       converter's pattern).
     * ``recipe``: ``"fast"`` (default), ``"paper"`` or a :class:`~.recipes.Recipe`. ``steps`` overrides its
-      step count and scales its warm-up with it (the t_max annealing already scales), so a shorter run keeps
-      the schedule's proportions. ``canvas_side`` overrides the model canvas (1024 pixels for SDXL; smaller
-      is faster but SDXL draws worse below about 768).
+      step count and rescales its warm-up, learning rate and weight decay with it
+      (:meth:`~.recipes.Recipe.with_steps`; the t_max annealing already scales), so a shorter run keeps the
+      schedule's proportions and PAPER's balance. ``canvas_side`` overrides the model canvas (1024 pixels for
+      SDXL; smaller is faster but SDXL draws worse below about 768).
     * ``negative_prompt``: ``None`` or empty follows the recipe (the paper encodes an empty string).
     * Model fields take a Hugging Face id, a registry name (``sdxl-base``) or a local folder; ``None`` is the
       default model of that role. ``download=False`` never touches the network.
     * ``device``: ``None``/``"auto"`` picks cuda → mps → cpu. ``low_memory`` keeps the text encoders on the
       CPU and offloads the reference sampler's models to the CPU between uses.
+    * ``deterministic``: deterministic CUDA kernels, so that the same seed gives the same pattern on a GPU
+      too (slower; the CPU repeats without it). ``compile``: ``torch.compile`` the UNet, ControlNets and TAESD
+      (:mod:`.compiling`; a slow first step, then faster steps); it sets the recipe's ``compile``, and does
+      nothing off CUDA.
     * ``resume``: a state file (or :class:`ResumeState`) saved from a cancelled run of the same request.
     """
 
@@ -100,9 +119,16 @@ class GenerateRequest:
     image: str | os.PathLike[str] | Photo | np.ndarray | None = None
     palette: Palette | str = "dmc"
     max_colors: int | None = None
+    """The colour budget. None: :data:`DEFAULT_BUDGET` for a palette of more than :data:`BUDGET_ABOVE` colours
+    (a big thread palette left free drifts into near-identical shades), else every colour; :data:`ALL_COLORS`
+    (0): no budget."""
+    cleanup: bool = True
+    """Remove confetti from the read-out with the classic converter's clean-up (the count goes into the
+    pattern's recipe metadata as ``confetti_removed``)."""
     include_special: bool = False
     """Also clear, glow, pearl, metallic… and region-only colours (see :func:`pixlcraft.convert.usable_colors`)."""
     recipe: str | Recipe = "fast"
+    precision: str | None = None  # "fp32", "half" (fp16) or "bf16": overrides the recipe's (--precision)
     steps: int | None = None
     seed: int = 0
     device: str | None = None
@@ -120,6 +146,8 @@ class GenerateRequest:
     lora: str | os.PathLike[str] | None = None
     lora_scale: float = 1.0
     low_memory: bool = False
+    deterministic: bool = False
+    compile: bool = False
     download: bool = True
     preview_every: int = 50
     resume: str | os.PathLike[str] | ResumeState | None = None
@@ -192,6 +220,22 @@ class GenerateResult:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def readout_without_confetti(indices: np.ndarray, softmax_image: np.ndarray,
+                             palette: Palette) -> tuple[np.ndarray, int]:
+    """The read-out with lone cells re-coloured by the classic converter's clean-up, and how many were.
+
+    The optimiser decides each cell on its own, so a lone cell of a near-identical shade costs it nothing
+    (the paper lists per-cell independence as a limitation). Each cell's expected colour, the softmax image,
+    stands for the "true" colour the clean-up weighs a change against, as the photo's cell average does in
+    the classic converter; the replacement is always a neighbour's colour, so the budget still holds."""
+    from ..color import linear_to_lab, srgb_to_linear
+    from ..confetti import DEFAULT_TOLERANCE, remove_confetti
+
+    labs = linear_to_lab(srgb_to_linear(np.clip(np.asarray(softmax_image, np.float64), 0.0, 1.0)))
+    grid, removed = remove_confetti(np.asarray(indices, np.int16), labs, palette.lab, DEFAULT_TOLERANCE)
+    return grid.astype(np.int16), removed
+
+
 def save_state(path: str | os.PathLike[str], result: GenerateResult | ResumeState) -> Path:
     """Write a run's resumable state (``torch.save``, tensors and plain data only), atomically."""
     import torch
@@ -259,7 +303,7 @@ _FINGERPRINT_NAMES = {
     "size": "the pattern size",
     "palette": "the palette (or --owned colours)",
     "max_colors": "the colour budget (--max-colors)",
-    "recipe": "the recipe settings (--recipe, --steps or --canvas-side)",
+    "recipe": "the recipe settings (--recipe, --steps, --canvas-side or --compile)",
     "seed": "the seed",
     "init": "the start (--init)",
     "image": "the photo",
@@ -429,11 +473,13 @@ def _check_request(request: GenerateRequest) -> _Plan:
     from ..symbols import MAX_SYMBOLS, SINGLE_SYMBOLS
 
     max_colors = None
-    if r.max_colors is not None:
+    if r.max_colors is None:
+        max_colors = DEFAULT_BUDGET if len(palette) > BUDGET_ABOVE else None
+    elif r.max_colors != ALL_COLORS:
         max_colors = _int_value(r.max_colors, "colour budget (--max-colors)", 1, MAX_SYMBOLS)
-        if max_colors >= len(palette):
-            max_colors = None  # every colour of the palette fits the budget: nothing to restrict
-    elif len(palette) > MAX_SYMBOLS:
+    if max_colors is not None and max_colors >= len(palette):
+        max_colors = None  # every colour of the palette fits the budget: nothing to restrict
+    elif max_colors is None and len(palette) > MAX_SYMBOLS:
         max_colors = SINGLE_SYMBOLS  # as the classic converter: never more colours than a chart can print
     # recipe
     if isinstance(r.recipe, Recipe):
@@ -443,16 +489,21 @@ def _check_request(request: GenerateRequest) -> _Plan:
             recipe = get_recipe(str(r.recipe))
         except ValueError as exc:
             raise InputError(f"Unknown recipe '{r.recipe}'; choose 'fast' or 'paper'.") from exc
+    if r.precision is not None:  # --precision; what each means on each device: Recipe.dtype_name
+        try:
+            recipe = recipe.replace(precision=r.precision)
+        except ValueError as exc:
+            raise InputError(f"Unknown precision '{r.precision}'; choose fp32, half or bf16.") from exc
     if r.steps is not None:
-        steps = _int_value(r.steps, "number of steps (--steps)", 1)
-        warmup = math.floor(recipe.warmup_steps * steps / recipe.steps + 0.5)
-        recipe = recipe.replace(steps=steps, warmup_steps=warmup)
+        recipe = recipe.with_steps(_int_value(r.steps, "number of steps (--steps)", 1))
     if r.canvas_side is not None:
         side = _int_value(r.canvas_side, "canvas side (--canvas-side)", 64, 4096)
         if side % 32:
             raise InputError(f"The canvas side must be a multiple of 32 pixels, not {side}.")
         # sides stay multiples of 64 (SDXL's buckets) down to 256 pixels; smaller canvases step more finely
         recipe = recipe.replace(canvas_side=side, canvas_multiple=min(recipe.canvas_multiple, _pow2_floor(side // 4)))
+    if r.compile:  # on every device, so that a resume asks for the same flags wherever it runs
+        recipe = recipe.replace(compile=True)
     if max_colors is not None:
         recipe = recipe.replace(max_colors=max_colors)
     canvas = recipe.canvas_size(width, height)
@@ -544,6 +595,8 @@ def _check_request(request: GenerateRequest) -> _Plan:
     plan.device = pick_device(r.device)
     device_type = torch.device(plan.device).type
     plan.dtype = getattr(torch, recipe.dtype_name(device_type))
+    if plan.dtype == torch.bfloat16 and device_type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InputError("This GPU has no bf16 (it predates NVIDIA's Ampere generation); use --precision half.")
     if plan.resume is not None:
         saved_type = plan.resume.optimizer.get("device_type")
         if saved_type != device_type:
@@ -551,7 +604,20 @@ def _check_request(request: GenerateRequest) -> _Plan:
                 f"The resume state was made on the {saved_type} device, this run would use {device_type}; random "
                 f"numbers differ between devices, so continue it with --device {saved_type}."
             )
+    # memory: a pattern whose generator cannot fit even into the whole device is refused before loading
+    from .memory import check_memory
+
+    check_memory(_memory_estimate(plan), plan.device, models_loaded=False)
     return plan
+
+
+def _memory_estimate(plan: _Plan, modules: tuple[Any, ...] = ()) -> MemoryEstimate:
+    """What the run needs (``modules``: the loaded models, counted once they are)."""
+    from .memory import estimate_memory
+
+    r = plan.recipe
+    return estimate_memory(plan.height, plan.width, len(plan.palette), canvas=plan.canvas, unet_batch=r.unet_batch,
+                           dtype_bytes=plan.dtype.itemsize, confetti=bool(r.confetti_weight), modules=modules)
 
 
 def validate_request(request: GenerateRequest) -> None:
@@ -817,9 +883,12 @@ class _Job:
     # 6 ---------------------------------------------------------------------------------------------------------
 
     def optimise(self) -> OptimizeResult:
+        from .memory import check_memory
         from .optimize import SDPixlComponents, optimize
 
         p = self.plan
+        # the models are loaded: what is free now must hold the generator and the activations
+        check_memory(_memory_estimate(p, (self.unet, self.taesd, *self.controlnets)), p.device, models_loaded=True)
         components = SDPixlComponents(self.unet, self.scheduler, self.taesd, self.embeddings,
                                       controlnets=self.controlnets)
         try:
@@ -828,6 +897,7 @@ class _Job:
                 steps=p.recipe.steps, seed=p.seed, reporter=self.reporter,
                 resume_state=p.resume.optimizer if p.resume is not None else None,
                 preview_every=int(self.request.preview_every), device=p.device,
+                deterministic=bool(self.request.deterministic),
             )
         except Cancelled as exc:
             partial = exc.partial
@@ -867,6 +937,10 @@ class _Job:
         }
         if self.lora_path is not None:
             recipe_meta["lora_scale"] = float(r.lora_scale)
+        grid, removed = result.indices, 0
+        if r.cleanup:
+            grid, removed = readout_without_confetti(result.indices, result.softmax_image, p.palette)
+        recipe_meta["confetti_removed"] = removed
         if p.init == "reference":
             recipe_meta["reference"] = {
                 "samples": int(r.reference_samples),
@@ -875,7 +949,7 @@ class _Job:
                 "clip_scores": [float(s) for s in self.clip_scores],
             }
         pattern = Pattern(
-            grid=result.indices,
+            grid=grid,
             palette=p.palette,
             metadata={
                 "title": title,
