@@ -128,13 +128,13 @@ class SdxlText:
         return (self.text_encoder, self.text_encoder_2)
 
     def encode(self, prompt: str, negative_prompt: str | None = ""):
-        """``[negative, positive]`` SDXL conditioning (see :func:`pixlcraft.sdpixl.optimize.encode_prompts`).
+        """``[negative, positive]`` SDXL conditioning (see :func:`pixlcraft.sdpixl.prompts.encode_prompts`).
 
         ``negative_prompt=None`` gives all-zero negative embeddings, as SDXL base's
         ``force_zeros_for_empty_prompt`` does when no negative prompt is given; a string, even empty, is
         encoded, as the official SD-πXL code does with its default ``""``.
         """
-        from .sdpixl.optimize import encode_prompts
+        from .sdpixl.prompts import encode_prompts
 
         if self.text_encoder is None or self.text_encoder_2 is None:
             raise RuntimeError("the text encoders were released; load them again to encode another prompt")

@@ -105,7 +105,8 @@ def test_tiny_cpu_run_through_main(tmp_path):
     # PAPER squashes onto a square canvas, FAST keeps the pattern's 3:2 shape
     w, h = (int(v) for v in results["fast"]["canvas"].split("x"))
     assert results["paper"]["canvas"] == "128x128" and w > h
-    assert report["speedup"] == pytest.approx(results["paper"]["median_ms"] / results["fast"]["median_ms"], rel=0.01)
+    # the report rounds the ratio to 2 decimals: within half a unit of the last one, whatever the machine's load
+    assert report["speedup"] == pytest.approx(results["paper"]["median_ms"] / results["fast"]["median_ms"], abs=0.005)
 
 
 def test_out_of_memory_is_reported_per_recipe_and_the_next_recipe_still_runs(monkeypatch):

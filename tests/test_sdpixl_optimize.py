@@ -414,7 +414,7 @@ def test_a_step_that_reports_nothing_never_syncs_with_the_device(parts, tiling):
         # the watch is not blind: the reporting step reads every pending loss back, in one copy ...
         with SyncWatch(_device_tensors(opt), seed) as watch:
             record = opt.step(fetch=True)
-        assert [kind for kind, _ in watch.syncs] == ["tolist"] and "optimize.py" in watch.syncs[0][1]
+        assert [kind for kind, _ in watch.syncs] == ["tolist"] and "optimizer.py" in watch.syncs[0][1]
         assert {"loss", "sds", "fft", "budget", "confetti"} <= set(record)
         assert [set(r) for r in opt.losses] == [set(record)] * 4  # the earlier steps' records were filled in too
         # ... and it sees what the old step did: a timestep tensor built per step, the FFT mask sent per step,
