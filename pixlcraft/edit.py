@@ -3,7 +3,9 @@
 Every edit a person makes in the app is a :class:`Command` pushed on an :class:`UndoStack`. A command records
 only what it changed — the cells it touched with their old and new values, and the palette before and after
 when a colour had to be added — so a long history of a big pattern costs little memory, and undo is exact by
-construction: it writes the recorded old values back.
+construction: it writes the recorded old values back. Colour edits (merge, replace, reduce, compact) act on the
+stitch layers too — a merged colour is merged in the backstitches, part stitches, knots and beads as well —
+and record the layers before and after (read-only values, shared, never copied for nothing).
 
 Colours are named either by an index into the pattern's own palette or by a :class:`PaletteEntry`. A pattern
 may carry its brand's full palette (straight from a conversion) or only the colours it uses (a loaded
@@ -25,6 +27,7 @@ from .confetti import DEFAULT_TOLERANCE, remove_confetti
 from .errors import InputError, PaletteError
 from .palette import Palette, PaletteEntry, builtin_names, load_builtin
 from .pattern import EMPTY, Pattern
+from .stitches import StitchLayers
 
 __all__ = [
     "AddColor",
@@ -145,12 +148,19 @@ class Command:
         self._diff: _Diff | None = None
         self._palette_before: Palette | None = None
         self._palette_after: Palette | None = None
+        self._layers_before: StitchLayers | None = None
+        self._layers_after: StitchLayers | None = None
 
     # -- what subclasses provide ---------------------------------------------------------------------------
 
     def _plan(self, pattern: Pattern) -> tuple[Palette, np.ndarray, np.ndarray, np.ndarray | int]:
         """``(palette, ys, xs, new_values)``: the palette after the edit and the cells to set."""
         raise NotImplementedError
+
+    def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers | None:
+        """The stitch layers after the edit (called right after :meth:`_plan`, with its palette), or ``None``
+        for edits that leave them alone: painting cells does not touch the backstitches."""
+        return None
 
     # -- the machinery --------------------------------------------------------------------------------------
 
@@ -170,7 +180,11 @@ class Command:
             old_values = pattern.grid[ys, xs]
             keep = old_values != new_values
             self._diff = _Diff(ys[keep], xs[keep], old_values[keep].copy(), new_values[keep].copy())
-            if len(self._diff) == 0 and not self._keeps_palette_alone():
+            layers = self._plan_layers(pattern, palette)
+            self._layers_before = self._layers_after = pattern.layers
+            if layers is not None and not layers.equals(pattern.layers):
+                self._layers_after = layers
+            if len(self._diff) == 0 and not self.layers_changed and not self._keeps_palette_alone():
                 palette = before
             self._palette_before, self._palette_after = before, palette
         self.redo(pattern)
@@ -184,11 +198,15 @@ class Command:
         d = self._require_done()
         pattern.grid[d.ys, d.xs] = d.old
         pattern.palette = self._palette_before
+        if self.layers_changed:
+            pattern.layers = self._layers_before
 
     def redo(self, pattern: Pattern) -> None:
         d = self._require_done()
         pattern.palette = self._palette_after
         pattern.grid[d.ys, d.xs] = d.new
+        if self.layers_changed:
+            pattern.layers = self._layers_after
 
     def _require_done(self) -> _Diff:
         if self._diff is None:
@@ -197,7 +215,13 @@ class Command:
 
     @property
     def changed(self) -> bool:
-        return self._diff is not None and (len(self._diff) > 0 or self._palette_after is not self._palette_before)
+        return self._diff is not None and (len(self._diff) > 0 or self._palette_after is not self._palette_before
+                                           or self.layers_changed)
+
+    @property
+    def layers_changed(self) -> bool:
+        """True when the edit changed the stitch layers (a view then repaints everything, not just ``cells``)."""
+        return self._layers_after is not self._layers_before
 
     @property
     def palette_changed(self) -> bool:
@@ -228,6 +252,8 @@ class Command:
         keep = old[first] != new[last]
         self._diff = _Diff(ys[first][keep], xs[first][keep], old[first][keep], new[last][keep])
         self._palette_after = later._palette_after
+        if later.layers_changed:
+            self._layers_after = later._layers_after
         self._absorbed(later)
 
     def _absorbed(self, later: Command) -> None:
@@ -303,7 +329,14 @@ class MergeColors(Command):
         palette, index = ensure_color(pattern.palette, self.target)
         ys, xs = np.nonzero(np.isin(pattern.grid, np.asarray(self.sources, np.int16)))
         self._describe(palette, index)
+        self._index = index
         return palette, ys, xs, index
+
+    def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers:
+        """The same merge in every layer; merged into ``EMPTY`` (erase), those stitches go."""
+        lut = np.arange(len(pattern.palette))
+        lut[[s for s in self.sources if s != EMPTY]] = self._index
+        return pattern.layers.remap(lut)
 
     def _describe(self, palette: Palette, index: int) -> None:
         self.label = f"Merge {len(self.sources)} colours into {_name(palette, index)}"
@@ -381,11 +414,15 @@ class CompactPalette(Command):
 
     def _plan(self, pattern: Pattern):
         small = pattern.compact()
+        self._layers = small.layers
         if len(small.palette) == len(pattern.palette):
             none = np.zeros(0, np.intp)
             return pattern.palette, none, none, 0
         ys, xs = np.nonzero(small.grid != pattern.grid)
         return small.palette, ys, xs, small.grid[ys, xs]
+
+    def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers:
+        return self._layers
 
     def _keeps_palette_alone(self) -> bool:
         return True
@@ -490,6 +527,8 @@ class UndoStack:
     def _emit(self, action: str, command: Command | None, cells, palette_changed: bool) -> None:
         if action != "clean":
             self.revision += 1
+        if command is not None and getattr(command, "layers_changed", False):  # SetSymbol is duck-typed
+            cells = None  # the layers changed too: everything may need repainting
         event = EditEvent(action, command, cells, palette_changed, self.clean)
         for listener in list(self._listeners):
             listener(event)

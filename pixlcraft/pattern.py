@@ -1,9 +1,16 @@
-"""The Pattern — a grid of palette indices — and its own files (.pixl) and plain pictures (.png).
+"""The Pattern — a grid of palette indices, with its stitch layers — and its own files (.pixl) and plain
+pictures (.png).
 
 A ``.pixl`` file is a ZIP holding ``pattern.json`` (sizes, metadata and the palette entries the pattern
 uses), ``grid.npy`` (the int16 grid) and a small ``preview.png`` for file browsers. It carries its palette
 inside so it opens on a machine without the original palette file, and it is versioned so an older PixlCraft
 refuses a newer file with a clear message instead of misreading it.
+
+Format 2 adds the stitch layers (:mod:`pixlcraft.stitches`): ``pattern.json`` names them under ``"layers"``
+(with the position unit, ``units_per_cell``) and each non-empty one is an int32 ``.npy`` table of its own
+(``quarters.npy``, ``backstitches.npy``, ``knots.npy``, ``beads.npy``; see :meth:`StitchLayers.tables`). A
+pattern without layers is still written as format 1, so PixlCraft versions that know only format 1 open it;
+one with layers is format 2, which they refuse instead of silently dropping the backstitches.
 """
 
 from __future__ import annotations
@@ -26,12 +33,13 @@ from .errors import InputError, PatternFileError
 from .fileio import atomic_write, existing_file
 from .palette import Palette
 from .sizing import MAX_CELLS
+from .stitches import MAX_ITEMS, UNITS_PER_CELL, LayerCounts, StitchLayers
 
 EMPTY = -1
 """Grid value of a cell with nothing in it (a transparent part of the source)."""
 
 FORMAT = "pixlcraft-pattern"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PREVIEW_SIDE = 256
 """Long side of ``preview.png`` inside a .pixl, in pixels (larger patterns are area-averaged down)."""
 MAX_PNG_SIDE = 16384
@@ -39,6 +47,10 @@ MAX_PNG_SIDE = 16384
 
 _JSON_LIMIT = 32 * 1024 * 1024
 _GRID_LIMIT = MAX_CELLS * MAX_CELLS * 8 + 4096
+_LAYER_LIMIT = MAX_ITEMS * 7 * 4 + 4096
+"""Largest layer table a .pixl may hold: the widest table (backstitches, 7 int32 columns) at MAX_ITEMS rows."""
+LAYER_NAMES = {"quarters": "part stitches", "backstitches": "backstitches", "knots": "French knots", "beads": "beads"}
+"""The layer tables a format-2 file may hold, with what a message calls them."""
 _SUFFIXES = {".pixl": "PixlCraft pattern", ".png": "picture, one pixel per cell"}
 
 
@@ -48,16 +60,20 @@ class Pattern:
 
     ``metadata`` is plain JSON-able data: title, source, recipe (dict), seed, created (ISO time), app_version,
     notes. What one cell is in the real world (thread on Aida, a bead, a plate) is ``palette.material``.
+    ``layers`` holds what is not a full cross (part stitches, backstitches, French knots, beads; empty by
+    default), in the same palette: see :mod:`pixlcraft.stitches`.
     """
 
     grid: np.ndarray
     palette: Palette
     metadata: dict[str, Any] = field(default_factory=dict)
+    layers: StitchLayers = field(default_factory=StitchLayers)
 
     def __post_init__(self) -> None:
         if self.metadata is None:
             self.metadata = {}
         self.grid = _checked_grid(self.grid, len(self.palette))
+        self.layers = _checked_layers(self.layers, self.grid.shape, len(self.palette))
 
     @property
     def height(self) -> int:
@@ -72,17 +88,26 @@ class Pattern:
         return int(np.count_nonzero(self.grid == EMPTY))
 
     def validate(self) -> None:
-        """Re-check the grid after in-place edits: 2-D, 1..MAX_CELLS per side, every index in the palette."""
+        """Re-check after in-place edits: the grid 2-D, 1..MAX_CELLS per side, every index in the palette; the
+        layers the grid's size, on the chart and in the palette."""
         self.grid = _checked_grid(self.grid, len(self.palette))
+        self.layers = _checked_layers(self.layers, self.grid.shape, len(self.palette))
 
     def counts(self) -> np.ndarray:
-        """Cells per palette entry, shape ``(len(palette),)`` — the shopping list in cells."""
+        """Full-cross cells per palette entry, shape ``(len(palette),)`` — the shopping list in cells. The
+        layers are counted apart (:meth:`layer_counts`): a backstitch is not a cell, and colour reduction
+        weighs colours by the cells they fill."""
         filled = self.grid[self.grid >= 0]
         return np.bincount(filled.ravel(), minlength=len(self.palette)).astype(np.int64)
 
+    def layer_counts(self) -> LayerCounts:
+        """Per palette entry: part stitches, quarters, backstitches and their length in cells, knots, beads."""
+        return self.layers.counts(len(self.palette))
+
     def used_indices(self) -> np.ndarray:
-        """Palette indices that appear in the grid, in palette order."""
-        return np.flatnonzero(self.counts() > 0)
+        """Palette indices the pattern uses anywhere — in the grid or in any layer — in palette order (a
+        colour used only for backstitching is still a thread to buy, keep in the key and keep on compact)."""
+        return np.flatnonzero((self.counts() > 0) | self.layers.used(len(self.palette)))
 
     def rgb_image(self, empty_rgb: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
         """``(H,W,3)`` uint8 in the exact palette colours; empty cells get ``empty_rgb``."""
@@ -100,7 +125,8 @@ class Pattern:
         return lut[self.grid]
 
     def compact(self) -> Pattern:
-        """A copy whose palette holds only the used entries (in palette order), grid re-indexed.
+        """A copy whose palette holds only the used entries (grid or layers, in palette order), grid and layers
+        re-indexed.
 
         A palette cannot be empty, so a pattern with no filled cell at all keeps the first entry.
         """
@@ -110,12 +136,12 @@ class Pattern:
         remap = np.full(len(self.palette) + 1, EMPTY, np.int16)
         remap[used] = np.arange(used.size, dtype=np.int16)
         # remap[-1] (the extra last slot) is EMPTY, so empty cells stay empty.
-        return Pattern(
-            remap[self.grid], self.palette.subset(used.tolist()), copy.deepcopy(self.metadata)
-        )
+        return Pattern(remap[self.grid], self.palette.subset(used.tolist()), copy.deepcopy(self.metadata),
+                       self.layers.remap(remap[:-1]))
 
     def copy(self) -> Pattern:
-        return Pattern(self.grid.copy(), self.palette, copy.deepcopy(self.metadata))
+        """An independent copy (the layers are read-only values, so the copy shares them)."""
+        return Pattern(self.grid.copy(), self.palette, copy.deepcopy(self.metadata), self.layers)
 
 
 def _checked_grid(grid: object, n_colours: int) -> np.ndarray:
@@ -137,6 +163,14 @@ def _checked_grid(grid: object, n_colours: int) -> np.ndarray:
             f"(0–{n_colours - 1}, or {EMPTY} for an empty cell)."
         )
     return g.astype(np.int16, copy=False)
+
+
+def _checked_layers(layers: object, shape: tuple[int, int], n_colours: int) -> StitchLayers:
+    if layers is None:
+        return StitchLayers()
+    if not isinstance(layers, StitchLayers):
+        raise InputError(f"a pattern's layers must be StitchLayers, not {type(layers).__name__}.")
+    return layers.checked(shape, n_colours)
 
 
 # ------------------------------------------------------------------------------------------------ .pixl
@@ -203,9 +237,10 @@ def save_pixl(pattern: Pattern, path: str | Path, *, photo: bytes | None = None)
     metadata = _plain(small.metadata, "")
     metadata.setdefault("created", _now())
     metadata.setdefault("app_version", __version__)
+    tables = small.layers.tables()
     doc = {
         "format": FORMAT,
-        "version": FORMAT_VERSION,
+        "version": FORMAT_VERSION if tables else 1,  # the oldest format that holds it all, for older readers
         "app_version": __version__,
         "saved": _now(),
         "width": small.width,
@@ -215,6 +250,8 @@ def save_pixl(pattern: Pattern, path: str | Path, *, photo: bytes | None = None)
         "grid": "grid.npy",
         "preview": "preview.png",
     }
+    if tables:
+        doc["layers"] = {"units_per_cell": UNITS_PER_CELL, **{name: f"{name}.npy" for name in tables}}
     if photo:
         doc["photo"] = PHOTO_MEMBER
     text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False)
@@ -224,6 +261,10 @@ def save_pixl(pattern: Pattern, path: str | Path, *, photo: bytes | None = None)
     with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("pattern.json", text.encode("utf-8"))
         zf.writestr("grid.npy", grid_buf.getvalue())
+        for name, rows in tables.items():
+            buf = io.BytesIO()
+            np.save(buf, rows.astype("<i4"), allow_pickle=False)
+            zf.writestr(f"{name}.npy", buf.getvalue())
         zf.writestr("preview.png", preview, compress_type=zipfile.ZIP_STORED)
         if photo:
             zf.writestr(PHOTO_MEMBER, photo, compress_type=zipfile.ZIP_STORED)
@@ -336,6 +377,7 @@ def load_pixl(path: str | Path) -> Pattern:
             raise
         except Exception as e:  # ValueError, EOFError, OSError from a damaged .npy
             raise _damaged(p, f"its grid cannot be read ({e}).") from None
+        tables = _read_layer_tables(zf, doc, version, p)
     if not isinstance(grid, np.ndarray) or not np.issubdtype(grid.dtype, np.integer):
         raise _damaged(p, "its grid does not hold whole palette indices.")
     if grid.shape != (height, width):
@@ -351,9 +393,43 @@ def load_pixl(path: str | Path) -> Pattern:
     if not isinstance(metadata, dict):
         raise _damaged(p, "its metadata is not a set of named values.")
     try:
-        return Pattern(grid, palette, metadata)
+        layers = StitchLayers.from_tables(tables, (height, width), len(palette))
+    except InputError as e:
+        raise _damaged(p, f"its stitch layers are damaged: {e}") from None
+    try:
+        return Pattern(grid, palette, metadata, layers)
     except InputError as e:
         raise _damaged(p, str(e)) from None
+
+
+def _read_layer_tables(zf: zipfile.ZipFile, doc: dict[str, Any], version: int, path: Path) -> dict[str, np.ndarray]:
+    """The layer tables a format-2 file names (none in a format-1 file), each read within its size limit."""
+    spec = doc.get("layers")
+    if version < 2 or spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise _damaged(path, "its pattern.json names its stitch layers wrongly; the file is damaged.")
+    units = spec.get("units_per_cell", UNITS_PER_CELL)
+    if units != UNITS_PER_CELL:
+        raise _damaged(path, f"its stitch positions are in 1/{units} of a cell; this PixlCraft knows only "
+                             f"1/{UNITS_PER_CELL}.")
+    tables = {}
+    for name, called in LAYER_NAMES.items():
+        member = spec.get(name)
+        if member is None:
+            continue
+        if not isinstance(member, str) or member not in zf.namelist():
+            raise _damaged(path, f"its {called} ({member}) are missing from inside it.")
+        try:
+            rows = np.load(io.BytesIO(_read_member(zf, member, _LAYER_LIMIT, path)), allow_pickle=False)
+        except PatternFileError:
+            raise
+        except Exception as e:  # ValueError, EOFError, OSError from a damaged .npy
+            raise _damaged(path, f"its {called} cannot be read ({e}).") from None
+        if not isinstance(rows, np.ndarray) or not np.issubdtype(rows.dtype, np.integer):
+            raise _damaged(path, f"its {called} do not hold whole numbers.")
+        tables[name] = rows
+    return tables
 
 
 # ------------------------------------------------------------------------------------------------ .png

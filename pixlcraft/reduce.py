@@ -11,6 +11,10 @@ merged colour gets the same new colour) and the key simply loses rows.
 
 The undoable commands (:class:`ReduceColors`, :class:`MergeRareColors`) say afterwards what they merged and how
 much colour error that added, for the status bar and the CLI.
+
+Colours are weighed by the full-cross cells they fill (:meth:`Pattern.counts`). A merged colour is merged in the
+stitch layers as well (its backstitches, part stitches, knots and beads take the new colour); a colour used only
+in the layers (a black used only for backstitching) fills no cell, so it is neither counted against K nor merged.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from .budget import choose_colors
 from .color import ciede2000_pairwise
 from .edit import Command
 from .errors import InputError
+from .palette import Palette
 from .pattern import Pattern
+from .stitches import StitchLayers
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,11 @@ class _MergePlanCommand(Command):
         filled = pattern.grid >= 0
         ys, xs = np.nonzero(filled & (lut[np.where(filled, pattern.grid, 0)] != pattern.grid))
         self.label = self.describe(pattern)
+        self._lut = lut
         return pattern.palette, ys, xs, lut[pattern.grid[ys, xs]]
+
+    def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers:
+        return pattern.layers.remap(self._lut)
 
     def describe(self, pattern: Pattern) -> str:
         plan = self.plan

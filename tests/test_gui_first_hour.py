@@ -351,11 +351,15 @@ def test_opening_a_chart_says_what_could_not_be_kept(qtbot, window, dialogs, tmp
         "<palette_item index='1' number='DMC 310' name='Black' color='000000'/></palette>"
         "<fullstitches><stitch x='0' y='0' palindex='1'/></fullstitches>"
         "<backstitches><backstitch x1='0' y1='0' x2='1' y2='1' palindex='1'/>"
-        "<backstitch x1='1' y1='1' x2='2' y2='2' palindex='1'/></backstitches></chart>")
+        "<backstitch x1='1' y1='1' x2='9' y2='2' palindex='1'/></backstitches>"
+        "<ornaments_inc_knots_and_beads><object x1='1' y1='1' palindex='1' objecttype='quarter'/>"
+        "<object x1='2' y1='1' palindex='1' objecttype='quarter'/></ornaments_inc_knots_and_beads></chart>")
     window.open_path(path)
     wait_idle(qtbot, window)
     assert window.document.pattern.width == 4
-    assert any("2 backstitches" in m.text and "left out" in m.title for m in dialogs.shown)
+    assert len(window.document.pattern.layers.backstitches) == 1  # kept; the one off the chart is not
+    assert any("2 petite stitches" in m.text and "1 backstitch outside the chart" in m.text
+               and "left out" in m.title for m in dialogs.shown)
 
 
 def test_save_as_asks_before_replacing_the_name_it_completed(qtbot, window, dialogs, tmp_path, monkeypatch):  # noqa: F811

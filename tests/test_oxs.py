@@ -131,7 +131,10 @@ def test_reads_a_file_written_by_another_program(tmp_path: Path) -> None:
     p = load_pattern(path)  # dispatch by extension
     assert (p.width, p.height) == (4, 3)
     assert p.metadata["title"] == "Piggies"  # no charttitle: the file name
-    assert p.metadata["oxs_skipped"] == {"backstitches": 1, "ornaments_inc_knots_and_beads": 2}
+    assert "oxs_skipped" not in p.metadata  # the backstitch, knot and bead are kept now
+    assert p.layers.summary() == "1 backstitch, 1 French knot and 1 bead"
+    assert p.layers.backstitches.cells().tolist() == [[0, 0, 1, 1]]
+    assert p.layers.knots.cells().tolist() == [[1.5, 1.5]] and p.layers.beads.cells().tolist() == [[2.5, 0.5]]
     cells = {(x, y): p.palette[int(p.grid[y, x])] for y in range(3) for x in range(4) if p.grid[y, x] != EMPTY}
     assert sorted(cells) == [(0, 0), (1, 1), (3, 2)]  # the palindex-0 stitch is bare cloth
     dmc = load_builtin("dmc")
@@ -204,9 +207,10 @@ def test_import_is_as_lenient_as_the_spec_and_says_what_it_left_out(tmp_path: Pa
     assert (p.width, p.height) == (10, 10)
     assert p.palette.brand == "DMC" and p.palette[p.grid[0, 0]].code == "310"  # brand from <palette filename>
     assert p.metadata["cloth"] == "F0E6D2"
-    assert p.metadata["oxs_skipped"] == {"stitches of missing threads": 1, "backstitches": 1}
+    assert p.metadata["oxs_skipped"] == {"stitches of missing threads": 1}
+    assert len(p.layers.backstitches) == 1  # no objecttype: a backstitch
     note = skipped_summary(p)
-    assert "1 stitches of missing threads" in note and "1 backstitches" in note
+    assert "1 stitch of missing threads could not be kept" in note
     save_oxs(p, tmp_path / "again.oxs")
     text = (tmp_path / "again.oxs").read_text()
     assert "color=\"F0E6D2\"" in text  # the cloth colour goes back out

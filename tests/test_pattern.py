@@ -202,7 +202,8 @@ def test_pixl_contents(tmp_path: Path) -> None:
         stored = np.load(io.BytesIO(zf.read("grid.npy")), allow_pickle=False)
         preview = Image.open(io.BytesIO(zf.read("preview.png")))
         preview.load()
-    assert doc["format"] == "pixlcraft-pattern" and doc["version"] == FORMAT_VERSION
+    # no stitch layers: written as format 1, which every PixlCraft opens (layers make it FORMAT_VERSION)
+    assert doc["format"] == "pixlcraft-pattern" and doc["version"] == 1 < FORMAT_VERSION
     assert (doc["width"], doc["height"]) == (300, 30) and doc["grid"] == "grid.npy"
     assert [e["code"] for e in doc["palette"]["entries"]] == ["A1", "A2", "A3"]
     assert stored.dtype == np.int16 and stored.shape == (30, 300)

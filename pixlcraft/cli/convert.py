@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .cleanup import add_cleanup_args, apply_cleanup, refuse_stray_cleanup_options
@@ -161,12 +162,18 @@ def _resave(args: argparse.Namespace) -> int:
     if given:
         verb = "applies" if len(given) == 1 else "apply"
         raise InputError(f"{', '.join(given)} only {verb} to photos; '{args.input}' is already a pattern.")
+    from ..formats.oxs import import_summary
+
     pattern = open_pattern(args.input)
     if args.title:
         pattern.metadata["title"] = args.title
     _save(pattern, args)
     print(f"{args.output}: {pattern.width}×{pattern.height} cells, {len(pattern.used_indices())} "
           f"{pattern.palette.brand} colours")
+    print(f"  {import_summary(pattern)}")
+    if Path(args.output).suffix.lower() == ".png" and not pattern.layers.is_empty:
+        print(f"pixlcraft: note: a .png shows the full stitches only; the {pattern.layers.summary()} are not in "
+              f"{args.output} (save a .pixl or .oxs to keep them).", file=sys.stderr)
     if args.stats:
         print_counts(pattern)
     return 0

@@ -12,12 +12,15 @@ pattern moves to and from other cross-stitch programs. What PixlCraft writes and
   ``#``) and ``strands`` (plus ``brand``, PixlCraft's own attribute, which other programs ignore);
 * ``<fullstitches>`` of ``<stitch x y palindex>``: ``x`` the column and ``y`` the row, both from 0 at the top
   left, ``palindex`` the palette item; a cell without a stitch is bare fabric (an empty cell);
-* ``<backstitches/>`` (empty: PixlCraft patterns are full crosses only; other programs expect the element).
+* ``<partstitches>``, ``<backstitches>`` and ``<ornaments_inc_knots_and_beads>``: the pattern's stitch layers
+  (part stitches, backstitches, French knots, beads), read and written by :mod:`.oxs_layers`, which says what
+  each attribute means.
 
-On import, part stitches, back stitches, knots and beads (which a PixlCraft pattern cannot hold) are skipped and
-counted in ``metadata["oxs_skipped"]``. Threads whose brand is a built-in palette's (``DMC 310``) become that
-palette's entries, so the pattern is the same as one made in PixlCraft; anything else keeps the file's code,
-name and colour.
+On import, what a PixlCraft pattern cannot hold (petite and special stitches, curved stitches, comment boxes,
+stitches off the chart or in threads the palette lacks) is counted in ``metadata["oxs_skipped"]``, and
+:func:`import_summary` / :func:`skipped_summary` say what was read and what was left out, so nothing goes
+silently. Threads whose brand is a built-in palette's (``DMC 310``) become that palette's entries, so the
+pattern is the same as one made in PixlCraft; anything else keeps the file's code, name and colour.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from ..material import aida
 from ..palette import Palette, PaletteEntry, builtin_catalog, load_builtin
 from ..pattern import EMPTY, Pattern
 from ..sizing import MAX_CELLS
+from ..stitches import describe
+from .oxs_layers import layer_xml, read_layers
 
 OXS_VERSION = "1.0"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -47,6 +52,9 @@ _FORMAT_COMMENTS = (
     "Open cross-stitch (OXS) chart written by PixlCraft",
     "palette: the colours used; palettecount excludes the cloth colour, which is item 0",
     "fullstitches: whole crosses; x is the column and y the row, from 0 at the top left",
+    "partstitches: direction 1 and 2 split the cell along \\ and / (palindex1 bottom-left or top-left, palindex2 "
+    "the other side), 3 is a / half stitch and 4 a \\ one",
+    "backstitches and ornaments: positions in cells from the top left corner; 0.5 is half a cell",
     "Colours are hex RGB; element and attribute names are lowercase",
 )
 
@@ -103,7 +111,7 @@ def oxs_text(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, tit
     lines.extend(f'<stitch x="{x}" y="{y}" palindex="{p}"/>'
                  for x, y, p in zip(xs.tolist(), ys.tolist(), pal.tolist(), strict=True))
     lines.append("</fullstitches>")
-    lines.append("<backstitches/>")
+    lines.extend(layer_xml(small.layers, palindex))
     lines.append("</chart>")
     return "\n".join(lines) + "\n"
 
@@ -211,6 +219,7 @@ def read_oxs(path: str | Path) -> Pattern:
     # Cross Stitch Pro Platinum names the thread range on the palette (filename="DMC.rng") and not on each thread
     range_brand = Path((pal_el.get("filename") or "") if pal_el is not None else "").stem.strip()
     threads: dict[int, tuple[str, str, str, tuple[int, int, int]]] = {}  # palindex → brand, code, name, rgb
+    bs_strands: dict[int, int] = {}  # palindex → strands a backstitch of it uses, where the file says
     cloth = None
     for n, el in enumerate(items):
         index = _int_attr(el, "index", p, f"palette item {n + 1}") if el.get("index") is not None else n
@@ -231,6 +240,9 @@ def read_oxs(path: str | Path) -> Pattern:
         if index in threads:
             raise _bad(p, f"palette item {index} appears twice.")
         threads[index] = (brand, code, name, rgb)
+        strands = (el.get("bsstrands") or "").strip()
+        if strands.isdigit():
+            bs_strands[index] = int(strands)
     if not threads:
         raise _bad(p, "its palette lists no threads (the chart is empty).")
 
@@ -254,17 +266,16 @@ def read_oxs(path: str | Path) -> Pattern:
             continue
         grid[y, x] = position[pi]
 
-    for section, child in (("partstitches", "partstitch"), ("backstitches", "backstitch"),
-                           ("ornaments_inc_knots_and_beads", "object")):
-        el = root.find(section)
-        n = 0 if el is None else sum(1 for _ in el.iter(child))
-        if n:
-            skipped[section] = n
-
     # 5. palette: built-in entries where the brand is a built-in palette's, the file's own otherwise
     palette, remap = _palette_for(threads, title, material)
     lut = np.array([remap[pi] for pi in sorted(threads)], np.int64)
     grid = np.where(grid == EMPTY, EMPTY, lut[np.clip(grid, 0, None)])
+
+    # 6. part stitches, backstitches, knots and beads, in the same palette
+    try:
+        layers = read_layers(root, width, height, remap.get, bs_strands, skipped)
+    except InputError as e:
+        raise _bad(p, str(e)) from None
     metadata: dict[str, Any] = {"title": title, "source": readable(p.name),
                                 "oxs_software": (props.get("software") or "").strip()}
     if cloth is not None:
@@ -272,7 +283,7 @@ def read_oxs(path: str | Path) -> Pattern:
     if skipped:
         metadata["oxs_skipped"] = skipped
     try:
-        return Pattern(grid.astype(np.int16), palette, metadata)
+        return Pattern(grid.astype(np.int16), palette, metadata, layers)
     except InputError as e:
         raise _bad(p, str(e)) from None
 
@@ -322,6 +333,14 @@ def _palette_for(threads: dict[int, tuple[str, str, str, tuple[int, int, int]]],
 
 _SKIPPED_WORDS = {"partstitches": "part stitches", "backstitches": "backstitches",
                   "ornaments_inc_knots_and_beads": "French knots and beads"}
+"""The section names older PixlCraft versions counted (whole sections, left out), still found in their .pixl."""
+
+
+def import_summary(pattern: Pattern) -> str:
+    """What an opened chart holds, layer by layer: "1,000 full stitches, 55 part stitches, 1,105 backstitches,
+    10 French knots and 8 beads"."""
+    full = int(np.count_nonzero(pattern.grid != EMPTY))
+    return describe({"full stitches": full, **pattern.layers.item_counts()}) or "no stitches"
 
 
 def skipped_summary(pattern: Pattern) -> str:
@@ -329,7 +348,11 @@ def skipped_summary(pattern: Pattern) -> str:
     skipped = pattern.metadata.get("oxs_skipped") or {}
     if not isinstance(skipped, dict) or not skipped:
         return ""
-    parts = [f"{int(n):,} {_SKIPPED_WORDS.get(k, k)}" for k, n in skipped.items()]
-    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return (f"{pattern.metadata.get('source') or 'This chart'}: {listed} could not be kept; PixlCraft patterns "
-            "hold full stitches only, so the rest of the chart was opened without them.")
+    try:
+        listed = describe({_SKIPPED_WORDS.get(k, str(k)): int(n) for k, n in skipped.items()})
+    except (TypeError, ValueError):  # hand-edited metadata: say something rather than fail to open
+        listed = ", ".join(f"{n} {k}" for k, n in skipped.items())
+    if not listed:
+        return ""
+    return f"{pattern.metadata.get('source') or 'This chart'}: {listed} could not be kept; the chart was opened " \
+           "without them."
