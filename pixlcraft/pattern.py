@@ -33,6 +33,7 @@ from .errors import InputError, PatternFileError
 from .fileio import atomic_write, existing_file
 from .palette import Palette
 from .sizing import MAX_CELLS
+from .stitch_shapes import draw_layers
 from .stitches import MAX_ITEMS, UNITS_PER_CELL, LayerCounts, StitchLayers
 
 EMPTY = -1
@@ -436,7 +437,9 @@ def _read_layer_tables(zf: zipfile.ZipFile, doc: dict[str, Any], version: int, p
 
 
 def save_png(pattern: Pattern, path: str | Path, scale: int = 1) -> None:
-    """One ``scale``×``scale`` block per cell in the exact palette colours (RGBA when cells are empty)."""
+    """One ``scale``×``scale`` block per cell in the exact palette colours (RGBA when cells are empty), with
+    the stitch layers painted on from :data:`~pixlcraft.stitch_shapes.MIN_LAYER_SCALE` pixels per cell up (at
+    fewer a cell cannot hold half a stitch, and the picture shows the full crosses only)."""
     if isinstance(scale, bool) or not isinstance(scale, int | np.integer) or scale < 1:
         raise InputError(f"the PNG scale must be a whole number of pixels per cell (1 or more), not {scale}.")
     scale = int(scale)
@@ -450,6 +453,7 @@ def save_png(pattern: Pattern, path: str | Path, scale: int = 1) -> None:
     img = pattern.rgba_image() if pattern.empty_count else pattern.rgb_image()
     if scale > 1:
         img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    img = draw_layers(img, pattern.layers, pattern.palette.rgb, scale)
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", f"PixlCraft {__version__}")
     title = pattern.metadata.get("title")

@@ -471,6 +471,28 @@ class StitchLayers:
         return cls(quarters, lines, knots, beads).checked(shape, n_colours)
 
 
+def rotate_clockwise(layers: StitchLayers, height: int) -> StitchLayers:
+    """``layers`` of a chart ``height`` rows tall, turned a quarter clockwise with its grid
+    (``np.rot90(grid, -1)``): the point ``(x, y)`` goes to ``(height·U − y, x)`` and each cell's quarters turn
+    with it (top-left becomes top-right, and so on round). Exporters that turn a design to fit (embroidery
+    hoops) use this so the finer work turns with the crosses instead of being left behind."""
+    if layers.is_empty:
+        return layers
+    top = height * UNITS_PER_CELL
+    quarters = None
+    if layers.quarters is not None:
+        turned = np.rot90(layers.quarters, -1, axes=(0, 1))
+        quarters = np.ascontiguousarray(turned[..., [BOTTOM_LEFT, TOP_LEFT, BOTTOM_RIGHT, TOP_RIGHT]])
+
+    def points(xy: np.ndarray) -> np.ndarray:
+        pts = xy.reshape(len(xy), xy.shape[1] // 2, 2)
+        return np.stack([top - pts[..., 1], pts[..., 0]], axis=-1).reshape(xy.shape)
+
+    b, k, d = layers.backstitches, layers.knots, layers.beads
+    return StitchLayers(quarters, Lines(points(b.xy), b.colour, b.strands, b.kind),
+                        Points(points(k.xy), k.colour, k.strands), Points(points(d.xy), d.colour, d.strands))
+
+
 _SINGULAR = {"stitches": "stitch", "backstitches": "backstitch", "knots": "knot", "beads": "bead", "boxes": "box",
              "ornaments": "ornament"}
 

@@ -84,8 +84,12 @@ def ensure_symbols(pattern: Pattern) -> dict[int, str]:
     pattern. Colours beyond the :data:`MAX_SYMBOLS` available get none (a chart cannot show them; the exporters
     say so)."""
     codes = [e.code for e in pattern.palette]
+    # colours used only in the finer layers (a backstitch outline, a knot) need a symbol and a key line too;
+    # part stitches weigh as the crosses their quarters make up, lines and knots come after every fill colour
     counts = pattern.counts()
-    used = [int(i) for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+    weight = counts + pattern.layer_counts().quarters / 4
+    in_use = (counts > 0) | pattern.layers.used(len(pattern.palette))
+    used = [int(i) for i in np.argsort(-weight, kind="stable") if in_use[i]]
     have = stored(pattern)
     # keep each existing symbol once (a damaged file could list one symbol twice)
     taken: set[str] = set()

@@ -245,7 +245,9 @@ def test_convert_says_what_it_read_and_what_it_left_out(tmp_path: Path, capsys) 
     assert "1 curved stitch" in printed.err and "1 petite stitch" in printed.err and "could not be kept" in printed.err
     assert load_pixl(out).layers.summary() == "5 part stitches, 2 backstitches, 1 French knot and 1 bead"
     assert main(["convert", str(out), "-o", str(tmp_path / "e.png")]) == 0
-    assert "a .png shows the full stitches only" in capsys.readouterr().err
+    assert "a .png at one pixel a cell shows the full stitches only" in capsys.readouterr().err
+    assert main(["convert", str(out), "-o", str(tmp_path / "e8.png"), "--scale", "8"]) == 0
+    assert "full stitches only" not in capsys.readouterr().err  # from 4 pixels a cell the layers are drawn
 
 
 # ------------------------------------------------------------------------------------------------ real charts

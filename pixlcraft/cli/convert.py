@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..stitch_shapes import MIN_LAYER_SCALE
 from .cleanup import add_cleanup_args, apply_cleanup, refuse_stray_cleanup_options
 from .common import (
     ProgressBar,
@@ -67,6 +68,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--empty-background", action="store_true",
                    help="leave the background unstitched: cells of the border's main colour that touch the border "
                         "stay empty (logos and sprites)")
+    p.add_argument("--outline", metavar="auto|CODE",
+                   help="cross-stitch: add a backstitch outline along the photo's strong edges and between "
+                        "contrasting colours, in the thread CODE (e.g. 310) or auto: the palette's darkest")
+    p.add_argument("--smooth-edges", action="store_true",
+                   help="cross-stitch: split cells on diagonal colour boundaries into a three-quarter and a "
+                        "quarter stitch where that matches the photo better")
     p.add_argument("--title", default="", help="pattern title (default: the photo's file name)")
     p.add_argument("--scale", type=int, default=1, metavar="N", help="PNG output: N×N pixels per cell")
     p.add_argument("--stats", action="store_true", help="print cells per colour")
@@ -87,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.input).suffix.lower() in PATTERN_SUFFIXES:
         return _resave(args)
     palette = load_palette(args)
+    _check_suggestions(args, palette)
     if args.element:
         from ..export.bricks import element_colours, known_colours
 
@@ -137,11 +145,46 @@ def run(args: argparse.Namespace) -> int:
         result = convert_photo(photo, palette, options, progress=bar)
     finally:
         bar.close()
-    _save(result.pattern, args)
-    print_summary(result.pattern, result.stats, args.output, result.confetti_removed)
+    pattern = _suggest(result.pattern, photo, args)
+    _save(pattern, args)
+    print_summary(pattern, result.stats, args.output, result.confetti_removed)
+    if not pattern.layers.is_empty:
+        print(f"  added {pattern.layers.summary()}")
+        if Path(args.output).suffix.lower() == ".png":
+            print(f"pixlcraft: note: a .png may not show all of the {pattern.layers.summary()}; save a .pixl or "
+                  ".oxs to keep them.", file=sys.stderr)
     if args.stats:
-        print_counts(result.pattern)
+        print_counts(pattern)
     return 0
+
+
+def _check_suggestions(args: argparse.Namespace, palette) -> None:
+    """Refuse --outline / --smooth-edges before any work when the palette cannot take them."""
+    from ..errors import InputError
+
+    flags = [f for f, on in (("--outline", args.outline is not None), ("--smooth-edges", args.smooth_edges)) if on]
+    if not flags:
+        return
+    if palette.material.craft != "stitch":
+        raise InputError(f"{' and '.join(flags)} {'add' if len(flags) > 1 else 'adds'} cross-stitch work "
+                         f"(backstitches, part stitches); the palette '{palette.name}' is "
+                         f"{palette.material.description.lower()}. Use a thread palette such as --palette dmc.")
+    if args.outline is not None and args.outline.strip().lower() != "auto":
+        palette.index_of(args.outline)  # an unknown code: a clear error naming close ones, before converting
+
+
+def _suggest(pattern, photo, args: argparse.Namespace):
+    """The automatic suggestions, run after the conversion as a front end would offer them (outline first:
+    it reads the cells' colours, which smoothing turns into part stitches)."""
+    if args.outline is not None:
+        from ..outline import outline_pattern
+
+        pattern = outline_pattern(pattern, photo, args.outline)
+    if args.smooth_edges:
+        from ..smooth_edges import smooth_edges
+
+        pattern = smooth_edges(pattern, photo)
+    return pattern
 
 
 def _save(pattern, args: argparse.Namespace) -> None:
@@ -159,6 +202,8 @@ def _resave(args: argparse.Namespace) -> int:
     given += ["--empty-background"] if args.empty_background else []
     given += [f"--{n}" for n in ("brightness", "contrast", "saturation") if getattr(args, n)]
     given += ["--cleanup-first"] if args.cleanup_first else []
+    given += ["--outline"] if args.outline is not None else []
+    given += ["--smooth-edges"] if args.smooth_edges else []
     if given:
         verb = "applies" if len(given) == 1 else "apply"
         raise InputError(f"{', '.join(given)} only {verb} to photos; '{args.input}' is already a pattern.")
@@ -171,9 +216,10 @@ def _resave(args: argparse.Namespace) -> int:
     print(f"{args.output}: {pattern.width}×{pattern.height} cells, {len(pattern.used_indices())} "
           f"{pattern.palette.brand} colours")
     print(f"  {import_summary(pattern)}")
-    if Path(args.output).suffix.lower() == ".png" and not pattern.layers.is_empty:
-        print(f"pixlcraft: note: a .png shows the full stitches only; the {pattern.layers.summary()} are not in "
-              f"{args.output} (save a .pixl or .oxs to keep them).", file=sys.stderr)
+    if Path(args.output).suffix.lower() == ".png" and not pattern.layers.is_empty and args.scale < MIN_LAYER_SCALE:
+        print(f"pixlcraft: note: a .png at one pixel a cell shows the full stitches only; the "
+              f"{pattern.layers.summary()} are not in {args.output} (use --scale {MIN_LAYER_SCALE} or more to see "
+              "them, or save a .pixl or .oxs to keep them).", file=sys.stderr)
     if args.stats:
         print_counts(pattern)
     return 0

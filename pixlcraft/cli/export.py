@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ def list_formats() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..export import export, get_format
+    from ..export.registry import limits_note
 
     if args.list:
         print(list_formats())
@@ -114,4 +116,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     for path in written:
         print(path)
+    note = limits_note(fmt, pattern, given)
+    if note:
+        print(f"pixlcraft: note: {note}", file=sys.stderr)
     return 0

@@ -15,6 +15,11 @@ jumps longer than ``trim_mm`` are trimmed (a long loose thread would catch the p
 are sewn largest area first: big fills first stabilise the fabric before the small details. The stitch data
 itself is written by pystitch, the Ink/Stitch project's maintained fork of pyembroidery.
 
+The finer work (part stitches, backstitches, French knots, beads) is planned in :mod:`.embroidery_layers`:
+part stitches are sewn as their own legs with their colour's crosses, backstitch as running stitch after all
+the fills (outlines on top), knots as small tacks, and beads are left for the hand (the format's note says
+how many).
+
 DST files carry no colours, only colour changes; the machine operator threads the colours in the order given
 in PES (or in the legend of the stitch chart).
 """
@@ -32,6 +37,8 @@ import numpy as np
 from ..errors import InputError
 from ..jobs import Reporter
 from ..pattern import Pattern
+from ..stitches import rotate_clockwise
+from . import embroidery_layers as layers_plan
 from .registry import ExportFormat, ExportOption, write_bytes
 
 UNITS_PER_MM = 10
@@ -190,12 +197,15 @@ def _order_components(starts: np.ndarray, ends: np.ndarray) -> list[int]:
 
 
 def plan_stitches(pattern: Pattern, cell_mm: float, reporter: Reporter | None = None) -> list[ColourBlock]:
-    """The whole design as colour blocks of needle paths, in sewing order (largest colour first)."""
+    """The whole design as colour blocks of needle paths, in sewing order: the fills, largest colour first,
+    each colour's part stitches after its crosses, then the outlines and knots (:mod:`.embroidery_layers`)."""
     import cv2
 
     grid = pattern.grid
+    legs = layers_plan.part_legs(pattern)
     counts = pattern.counts()
-    colours = sorted(np.flatnonzero(counts), key=lambda i: (-counts[i], i))
+    fill = counts + pattern.layer_counts().quarters / 4  # part stitches count as the crosses they make up
+    colours = sorted(np.flatnonzero(fill), key=lambda i: (-fill[i], i))
     blocks = []
     for n_done, idx in enumerate(colours):
         if reporter is not None:
@@ -225,7 +235,9 @@ def plan_stitches(pattern: Pattern, cell_mm: float, reporter: Reporter | None = 
                 paths[-1].extend(p[1:])
             else:
                 paths.append(p)
-        blocks.append(ColourBlock(int(idx), [np.asarray(p, float) * cell_mm for p in paths]))
+        blocks.append(ColourBlock(int(idx), [np.asarray(p, float) * cell_mm for p in paths]
+                                  + layers_plan.leg_paths(legs.get(int(idx), []), cell_mm)))
+    blocks += [ColourBlock(i, paths) for i, paths in layers_plan.outline_paths(pattern, cell_mm)]
     return blocks
 
 
@@ -263,7 +275,7 @@ def build_embroidery(pattern: Pattern, options: dict[str, Any], reporter: Report
     ties = bool(options.get("ties", True))
     blocks = plan_stitches(pattern, cell_mm, reporter)
     if not blocks:
-        raise InputError("the pattern has no filled cells, so there is nothing to embroider.")
+        raise InputError("the pattern has no stitches, so there is nothing to embroider.")
     cx, cy = pattern.width * cell_mm / 2, pattern.height * cell_mm / 2
 
     def units(p: np.ndarray) -> tuple[float, float]:
@@ -373,7 +385,8 @@ def _write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repo
     cell = float(options["cell_mm"])
     hoop, turn = fit_hoop(pattern.width * cell, pattern.height * cell, options["hoop"])
     if turn:  # sewn turned a quarter: it fits the hoop only that way round
-        pattern = Pattern(np.ascontiguousarray(np.rot90(pattern.grid, -1)), pattern.palette, pattern.metadata)
+        pattern = Pattern(np.ascontiguousarray(np.rot90(pattern.grid, -1)), pattern.palette, pattern.metadata,
+                          rotate_clockwise(pattern.layers, pattern.height))
     emb = build_embroidery(pattern, options, reporter, pec_jumps=writer_name == "PesWriter")
     reporter.report("writing stitches", 0, 1)
     # the locks are sewn by build_embroidery itself (pystitch's would anchor on the needle's own spot)
@@ -412,7 +425,7 @@ _PES_VERSION = ExportOption("pes_version", int, 1, "PES version: 1 (default) ope
 
 FORMATS = [
     ExportFormat("pes", ".pes", "Brother/Babylock machine embroidery (cross-stitch fill, thread colours)",
-                 ["stitch"], [*_OPTIONS, _PES_VERSION], write_pes),
+                 ["stitch"], [*_OPTIONS, _PES_VERSION], write_pes, limits=layers_plan.limits_note),
     ExportFormat("dst", ".dst", "Tajima DST machine embroidery (cross-stitch fill; colour changes only)",
-                 ["stitch"], _OPTIONS, write_dst),
+                 ["stitch"], _OPTIONS, write_dst, limits=layers_plan.limits_note),
 ]

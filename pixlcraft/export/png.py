@@ -5,6 +5,11 @@ stitch leaves fabric showing between the crosses, fused beads are rings with hol
 studs with shadows between the plates. Every cell of one material looks the same apart from its colour, so
 the look is drawn once as a small tile (coverage, shading and highlight maps, anti-aliased by supersampling)
 and then coloured for all cells at once with numpy; a 1000×1000 pattern needs no per-cell Python loop.
+
+The finer stitches (part stitches as triangles, backstitch as lines, French knots as dots, beads as rings;
+:mod:`pixlcraft.stitch_shapes`) are painted over the cells from :data:`~pixlcraft.stitch_shapes.MIN_LAYER_SCALE`
+pixels per cell up; a smaller picture cannot hold half a cell, shows the full crosses only, and the format's
+note says so.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .. import __version__
 from ..errors import InputError
 from ..jobs import Reporter
 from ..pattern import EMPTY, MAX_PNG_SIDE, Pattern
+from ..stitch_shapes import MIN_LAYER_SCALE, draw_layers
 from .registry import ExportFormat, ExportOption, write_bytes
 
 MIN_REALISTIC_PX = 8
@@ -142,7 +148,8 @@ def render_preview(pattern: Pattern, style: str = "realistic", cell_px: int = 20
     craft = pattern.palette.material.craft
     if style == "flat" or craft not in _LOOKS:
         img = pattern.rgba_image() if pattern.empty_count else pattern.rgb_image()
-        return np.repeat(np.repeat(img, cell_px, axis=0), cell_px, axis=1)
+        img = np.repeat(np.repeat(img, cell_px, axis=0), cell_px, axis=1)
+        return draw_layers(img, pattern.layers, pattern.palette.rgb, cell_px)
     look = _LOOKS[craft](cell_px)
     h, w, c = pattern.height, pattern.width, cell_px
     cov_tile = look.coverage.astype(np.float32)[None, :, None, :, None]
@@ -161,7 +168,7 @@ def render_preview(pattern: Pattern, style: str = "realistic", cell_px: int = 20
         lit += (255 - np.clip(lit, 0, 255)) * hi
         part = bg * (1 - cov) + cov * lit
         out[y0 * c : y1 * c] = np.clip(np.rint(part), 0, 255).astype(np.uint8).reshape((y1 - y0) * c, w * c, 3)
-    return out
+    return draw_layers(out, pattern.layers, pattern.palette.rgb, cell_px)
 
 
 def check_size(pattern: Pattern, style: str, cell_px: int) -> None:
@@ -175,6 +182,14 @@ def check_size(pattern: Pattern, style: str, cell_px: int) -> None:
         most = max(1, MAX_PNG_SIDE // max(pattern.width, pattern.height))
         raise InputError(f"a {pattern.width}×{pattern.height} pattern at {cell_px} pixels per cell would be "
                          f"{side} pixels wide; the most is {MAX_PNG_SIDE}. Use --cell-px {most} or less.")
+
+
+def limits_note(pattern: Pattern, options: dict[str, Any]) -> str:
+    """"" or why this picture leaves out the pattern's finer stitches (too few pixels per cell)."""
+    if pattern.layers.is_empty or options["cell_px"] >= MIN_LAYER_SCALE:
+        return ""
+    return (f"at {options['cell_px']} pixel{'s' if options['cell_px'] != 1 else ''} per cell the picture shows the "
+            f"full stitches only; the {pattern.layers.summary()} need --cell-px {MIN_LAYER_SCALE} or more.")
 
 
 def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Reporter) -> list[Path]:
@@ -208,5 +223,6 @@ FORMATS = [
             ExportOption("cell_px", int, 20, "pixels per cell", min=1, max=400),
         ],
         write,
+        limits=limits_note,
     )
 ]

@@ -68,6 +68,7 @@ __all__ = [
     "formats",
     "formats_for",
     "get_format",
+    "limits_note",
     "resolve_options",
     "sibling",
     "write_bytes",
@@ -182,6 +183,9 @@ class ExportFormat:
     """Optional: "" when a pattern of the right craft can be written, else why not, in the window's words."""
     max_colors: int | None = None
     """The most colours the format can show (a chart's symbols); more is fixable by reducing the colours."""
+    limits: Callable[[Pattern, dict[str, Any]], str] | None = field(default=None, repr=False, compare=False)
+    """Optional: "" or one sentence on what of this pattern the file will not hold as charted (beads in a
+    stitch file, say), with these options; the front ends show it after writing (see :func:`limits_note`)."""
 
     def __post_init__(self) -> None:
         if not self.extension.startswith("."):
@@ -241,6 +245,13 @@ def unfit_reason(fmt: ExportFormat, pattern: Pattern) -> str:
         wanted = " or ".join(words.get(c, c) for c in fmt.crafts)
         return f"For {wanted} patterns; this one is a {words.get(craft, craft)} pattern."
     return fmt.check(pattern) if fmt.check is not None else ""
+
+
+def limits_note(fmt: ExportFormat, pattern: Pattern, options: Mapping[str, Any] | None = None) -> str:
+    """"" or what ``fmt`` cannot keep of ``pattern`` as charted: written anyway, but never silently."""
+    if fmt.limits is None:
+        return ""
+    return fmt.limits(pattern, resolve_options(fmt, options))
 
 
 def _craft_fits(fmt: ExportFormat, pattern: Pattern) -> bool:

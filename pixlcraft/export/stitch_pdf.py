@@ -21,6 +21,11 @@ ending tails and travel between stitches (:data:`ALLOWANCE`). A skein is 6 stran
 stranded cotton: 8 m), so its usable single-strand length is ``6 × skein_m``. Skeins = needed ÷ that, rounded
 up, at least 1 per colour used. At 14-count, 2 strands and 8 m skeins that is about 1,820 stitches per skein,
 in line with the usual rule of thumb for 14-count Aida.
+
+Part stitches, backstitches, French knots and beads (the pattern's layers) are drawn over the chart and get
+their own lines in the key under their thread, with the thread they take added to its skeins; both, and the
+assumptions behind those lengths, are in :mod:`.stitch_layers_pdf`. A colour used only in a layer (a
+backstitch outline) still gets a symbol and a key line.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from .. import __version__
 from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern
 from ..symbols import ensure_symbols
+from . import stitch_layers_pdf as layers_pdf
 from .registry import MAX_TITLE, ExportFormat, ExportOption, sibling, write_files
 from .symbols import MAX_SYMBOLS, symbols_for
 
@@ -118,22 +124,37 @@ class Thread:
     rgb: tuple[int, int, int]
     stitches: int
     skeins: int
+    layers: layers_pdf.LayerUse | None = None
+    """What the thread does beside its full crosses (None: nothing); its thread is in ``skeins``."""
 
 
 def thread_key(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, skein_m: float = 8.0) -> list[Thread]:
     """The threads the pattern uses, most-stitched first, ties in palette order, each with the symbol the
     pattern keeps for it (:func:`pixlcraft.symbols.ensure_symbols`: the same in every export and on screen)."""
     counts = pattern.counts()
-    used = [int(i) for i in np.flatnonzero(counts)]
-    used.sort(key=lambda i: (-int(counts[i]), i))
+    uses = layers_pdf.layer_use(pattern, fabric_count, strands)
+    used = sorted(set(np.flatnonzero(counts).tolist()) | set(uses),
+                  key=lambda i: (-int(counts[i]), -(uses[i].quarters if i in uses else 0), i))
     symbols_for(len(used))  # more threads than symbols: the clear error, before any page is drawn
     assigned = ensure_symbols(pattern)
     out = []
     for sym, i in ((assigned[i], i) for i in used):
         e = pattern.palette[i]
         n = int(counts[i])
-        out.append(Thread(i, sym, e.code, e.name, e.rgb, n, skeins_needed(n, fabric_count, strands, skein_m)))
+        use = uses.get(i)
+        if use is None:
+            skeins = skeins_needed(n, fabric_count, strands, skein_m)
+        else:  # the finer work's thread joins the crosses' (rules in stitch_layers_pdf)
+            per = thread_per_stitch_mm(fabric_count) * strands
+            need = ((n + use.quarters / 4) * per + use.backstitch_mm + use.knot_mm) * ALLOWANCE
+            skeins = max(1, math.ceil(need / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9)) if need > 0 else 0
+        out.append(Thread(i, sym, e.code, e.name, e.rgb, n, skeins, use))
     return out
+
+
+def key_row_count(key: list[Thread], fabric_count: float) -> int:
+    """Lines of the key: one per thread, and one more for each kind of finer work it does."""
+    return sum(1 + (len(layers_pdf.key_sub_rows(t.layers, fabric_count)) if t.layers else 0) for t in key)
 
 
 def colour_chart_ink(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
@@ -222,7 +243,7 @@ def render(pattern: Pattern, options: dict[str, Any], mode: str, reporter: Repor
     key = thread_key(pattern, fc, strands, skein_m)
     layout = chart_layout(pattern.width, pattern.height, options["paper"], options["cell_mm"], options["overlap"],
                           options.get("orientation", "auto"))
-    chunks = key_chunks(len(key), kit.page_size(options["paper"]))  # the key pages are upright
+    chunks = key_chunks(key_row_count(key, fc), kit.page_size(options["paper"]))  # the key pages are upright
     key_pages = len(chunks)
     first_chart = 2 + key_pages
     total_pages = first_chart - 1 + len(layout.tiles)
@@ -371,7 +392,17 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
 
         return draw
 
-    rows = [[symbol_cell(t), swatch_cell(t), t.code, t.name, f"{t.stitches:,}", str(t.skeins)] for t in key]
+    def sample_cell(t: Thread, kind: str):
+        def draw(cv, x, y, w, h):
+            layers_pdf.draw_key_sample(cv, kind, t.rgb, x, y, w, h)
+
+        return draw
+
+    rows = []
+    for t in key:
+        rows.append([symbol_cell(t), swatch_cell(t), t.code, t.name, f"{t.stitches:,}", str(t.skeins)])
+        for kind, what, n in layers_pdf.key_sub_rows(t.layers, fc) if t.layers else ():
+            rows.append([sample_cell(t, kind), "", "", f"  {what}", n, ""])
     bounds = list(itertools.accumulate(sizes, initial=0))
     chunks = [rows[a:b] for a, b in itertools.pairwise(bounds)]
     stitches = sum(t.stitches for t in key)
@@ -394,7 +425,10 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
             c.drawRightString(pw - m - 50 - 3, y - 12, f"{stitches:,}")
             c.drawRightString(pw - m - 3, y - 12, str(skeins))
             c.setFillColorRGB(0.25, 0.25, 0.25)
-            kit.draw_paragraph(c, skein_rule(fc, strands, skein_m), m, y - 30, pw - 2 * m, size=7.5)
+            rule = skein_rule(fc, strands, skein_m)
+            if any(t.layers for t in key):
+                rule += layers_pdf.layer_rule(fc)
+            kit.draw_paragraph(c, rule, m, y - 30, pw - 2 * m, size=7.5)
             c.setFillColorRGB(0, 0, 0)
         kit.draw_footer(c, footer, page, total_pages)
         c.showPage()
@@ -437,6 +471,9 @@ def _chart_page(c, pattern: Pattern, key: list[Thread], layout: ChartLayout, i: 
                           np.full(len(c0), cell)], axis=1)
         kit.fill_rects(c, {rgb_of[v]: rects[vals == v] for v in np.unique(vals).tolist() if v != EMPTY})
 
+    # 1b. part stitches: their triangles, filled with the thread (outlined on the black-and-white chart)
+    part_spots = layers_pdf.draw_part_shapes(c, pattern, tile, x_left, y_top, cell, mode)
+
     # 2. grid: thin lines every cell, bold every 10 (counted from the pattern's first row/column), border
     xs_all = [(k, x_left + k * cell) for k in range(cols + 1)]
     ys_all = [(k, y_top - k * cell) for k in range(rows + 1)]
@@ -458,6 +495,17 @@ def _chart_page(c, pattern: Pattern, key: list[Thread], layout: ChartLayout, i: 
         groups.setdefault(ink, []).append((sym_of[t.index], x_left + (xs + 0.5) * cell, y_top - (ys + 0.5) * cell))
     for ink, items in groups.items():
         writer.draw_groups(items, ink)
+    if part_spots:  # each part stitch carries its colour's symbol, smaller, inside its triangle
+        small = kit.GlyphWriter(c, kit.SYMBOL_FONT, writer.size * layers_pdf.PART_SYMBOL_SHARE)
+        by_ink: dict[tuple[float, float, float], list[tuple[str, float, float]]] = {}
+        for idx, px, py in part_spots:
+            ink = colour_chart_ink(rgb_of[idx]) if mode == "color" else (0.0, 0.0, 0.0)
+            by_ink.setdefault(ink, []).append((sym_of[idx], px, py))
+        for ink, items in by_ink.items():
+            small.draw(items, ink)
+
+    # 3b. backstitches over the symbols, then knots and beads
+    layers_pdf.draw_lines_and_points(c, pattern, tile, x_left, y_top, cell, mode)
 
     # 4. numbers, overlap bars and centre arrows in the gutters
     _gutters(c, pattern, layout, i, x_left, y_top, w, h)

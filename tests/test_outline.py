@@ -1,0 +1,145 @@
+"""Suggested backstitch outline and smooth edges (issue 15): real synthetic pictures, real conversions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pixlcraft.cli import main
+from pixlcraft.convert import ConvertOptions, convert_photo
+from pixlcraft.errors import InputError, PaletteError
+from pixlcraft.imageio import photo_from_array
+from pixlcraft.outline import outline_colour, outline_lines, outline_pattern
+from pixlcraft.palette import load_builtin
+from pixlcraft.pattern import EMPTY, load_pixl
+from pixlcraft.smooth_edges import smooth_edges, triangle_error
+from pixlcraft.stitches import UNITS_PER_CELL, part_kind
+
+PPC = 10
+
+
+@pytest.fixture(scope="module")
+def dmc():
+    return load_builtin("dmc")
+
+
+def _square() -> np.ndarray:
+    img = np.full((30 * PPC, 30 * PPC, 3), 255, np.uint8)
+    cv2.rectangle(img, (5 * PPC, 5 * PPC), (25 * PPC, 25 * PPC), (0, 0, 0), 4)
+    return img
+
+
+def _diagonal() -> np.ndarray:
+    """Yellow above a "/" diagonal, dark blue below it: the boundary crosses the anti-diagonal cells."""
+    img = np.full((20 * PPC, 20 * PPC, 3), (230, 200, 40), np.uint8)
+    cv2.fillPoly(img, [np.array([[0, 20 * PPC], [20 * PPC, 0], [20 * PPC, 20 * PPC]], np.int32)], (30, 40, 160))
+    return img
+
+
+def _convert(img: np.ndarray, palette, width: int, **kw):
+    photo = photo_from_array(img)
+    return convert_photo(photo, palette, ConvertOptions(width=width, **kw)).pattern, photo
+
+
+def test_outline_of_a_square_runs_along_its_sides_on_grid_points(dmc) -> None:
+    pattern, photo = _convert(_square(), dmc, 30)
+    lines = outline_lines(pattern, photo, "310")
+    assert (lines.xy % UNITS_PER_CELL == 0).all()  # grid points only
+    assert (lines.lengths() >= 2).all()  # no one-cell stubs
+    assert set(lines.colour.tolist()) == {dmc.index_of("310")}
+    segs = {tuple(s) for s in lines.cells().astype(int).tolist()}
+    assert segs == {(5, 5, 25, 5), (5, 25, 25, 25), (5, 5, 5, 25), (25, 5, 25, 25)}  # four long runs
+
+
+def test_outline_of_a_circle_uses_diagonals_and_never_a_stub(dmc) -> None:
+    img = np.full((40 * PPC, 40 * PPC, 3), 255, np.uint8)
+    cv2.circle(img, (20 * PPC, 20 * PPC), 14 * PPC, (0, 0, 0), 4, cv2.LINE_AA)
+    pattern, photo = _convert(img, dmc, 40)
+    lines = outline_lines(pattern, photo)
+    d = lines.cells()
+    dx, dy = d[:, 2] - d[:, 0], d[:, 3] - d[:, 1]
+    assert ((dx != 0) & (dy != 0)).any()  # diagonal runs on the slanted parts
+    steps = np.maximum(np.abs(dx), np.abs(dy))
+    assert (steps >= 2).all() and lines.lengths().sum() > 40
+    r = np.hypot((d[:, [0, 2]] - 20), (d[:, [1, 3]] - 20))
+    assert (np.abs(r - 14) <= 1.5).all()  # along the circle, not elsewhere
+
+
+def test_auto_outline_is_the_darkest_usable_thread(dmc) -> None:
+    pattern, _ = _convert(_square(), dmc, 30)
+    i = outline_colour(pattern, "auto")
+    assert dmc[i].code == "310"
+    assert dmc.lab[i, 0] <= dmc.lab[pattern.grid[pattern.grid >= 0], 0].min()
+
+
+def test_outline_pattern_adds_a_backstitch_layer_and_keeps_the_grid(dmc) -> None:
+    pattern, photo = _convert(_square(), dmc, 30)
+    out = outline_pattern(pattern, photo)
+    assert np.array_equal(out.grid, pattern.grid) and len(pattern.layers.backstitches) == 0
+    assert out.layer_counts().backstitch_length[dmc.index_of("310")] == pytest.approx(80)
+
+
+def test_smooth_edges_splits_only_the_diagonal_and_lowers_the_half_cell_error(dmc) -> None:
+    pattern, photo = _convert(_diagonal(), dmc, 20, max_colors=2)
+    out = smooth_edges(pattern, photo)
+    ys, xs = np.nonzero(out.grid == EMPTY)
+    assert ys.size >= 15 and set((ys + xs).tolist()) == {19}  # the anti-diagonal cells, nothing else
+    assert triangle_error(out, photo) < triangle_error(pattern, photo) - 1.0
+    parts = out.layers.part_stitches()
+    kinds = sorted({part_kind(int(m)) for m in parts.mask})
+    assert kinds == ["quarter", "three-quarter"] and len(parts) == 2 * ys.size
+    q = out.layers.quarters[ys, xs]
+    assert (q[:, :3] == pattern.grid[ys, xs, None]).all()  # the cell's colour keeps the three-quarter stitch
+    assert (q[:, 3] != pattern.grid[ys, xs]).all()  # the neighbour's colour takes the bottom-right quarter
+    counts, layer = out.counts(), out.layer_counts()
+    assert counts.sum() == 400 - ys.size and layer.quarters.sum() == 4 * ys.size
+
+
+def test_smooth_edges_leaves_a_plain_staircase_of_squares_alone(dmc) -> None:
+    img = np.full((20 * PPC, 20 * PPC, 3), 255, np.uint8)
+    img[:10 * PPC, :10 * PPC] = 0  # boundaries on cell sides only: nothing to split
+    pattern, photo = _convert(img, dmc, 20)
+    assert (smooth_edges(pattern, photo).grid == pattern.grid).all()
+
+
+def test_both_refuse_bead_palettes() -> None:
+    pattern, photo = _convert(_square(), load_builtin("hama"), 30)
+    for step in (outline_pattern, smooth_edges):
+        with pytest.raises(InputError, match="cross-stitch"):
+            step(pattern, photo)
+
+
+def test_unknown_outline_thread_is_a_clear_error(dmc) -> None:
+    pattern, photo = _convert(_square(), dmc, 30)
+    with pytest.raises(PaletteError, match="no colour '31O'"):
+        outline_pattern(pattern, photo, "31O")
+
+
+def test_cli_outline_and_smooth_edges_end_to_end(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "diag.png"
+    img = _diagonal()
+    cv2.rectangle(img, (2 * PPC, 2 * PPC), (8 * PPC, 8 * PPC), (0, 0, 0), 4)
+    cv2.imwrite(str(src), img[..., ::-1])
+    out = tmp_path / "out.pixl"
+    assert main(["convert", str(src), "--palette", "dmc", "--width", "20", "--max-colors", "4",
+                 "--outline", "auto", "--smooth-edges", "-o", str(out)]) == 0
+    assert "part stitches" in capsys.readouterr().out
+    p = load_pixl(out)
+    assert len(p.layers.backstitches) and set(p.layers.backstitches.colour.tolist()) == {p.palette.index_of("310")}
+    assert p.layers.quarters is not None and (p.grid == EMPTY).any()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--palette", "hama", "--outline", "auto"], "cross-stitch"),
+    (["--palette", "perler", "--smooth-edges"], "cross-stitch"),
+    (["--palette", "dmc", "--outline", "nonsense"], "no colour 'nonsense'"),
+])
+def test_cli_refuses_bad_suggestion_input(tmp_path: Path, capsys, argv: list[str], message: str) -> None:
+    src = tmp_path / "sq.png"
+    cv2.imwrite(str(src), _square())
+    assert main(["convert", str(src), "--width", "20", *argv, "-o", str(tmp_path / "o.pixl")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.pixl").exists()
