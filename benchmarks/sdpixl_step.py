@@ -524,11 +524,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "speedup_met": report["speedup"] >= GOAL_SPEEDUP,
             }
     print_table(report)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        print(f"figures written to {args.json}", file=sys.stderr)
+    write_report(report, args.json)
     return report
+
+
+def write_report(report: dict[str, Any], path: Path | None) -> None:
+    """The figures as JSON at ``path`` (if given), for the GPU check to collect."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"figures written to {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import sys
 from collections.abc import Iterator, Sequence
@@ -289,10 +288,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                 pattern=args.pattern, controlnets=not args.no_controlnets, seed=args.seed)
     report["machine"] = step_bench.machine_info(device)
     print_report(report)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        print(f"figures written to {args.json}", file=sys.stderr)
+    step_bench.write_report(report, args.json)
     return report
 
 

@@ -324,6 +324,16 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: Path) -> byte
     return data
 
 
+def _read_npy(zf: zipfile.ZipFile, name: str, limit: int, path: Path, called: str) -> Any:
+    """One ``.npy`` member, no pickles; a damaged one is a clear "cannot be read" naming what it held."""
+    try:
+        return np.load(io.BytesIO(_read_member(zf, name, limit, path)), allow_pickle=False)
+    except PatternFileError:
+        raise
+    except Exception as e:  # ValueError, EOFError, OSError from a damaged .npy
+        raise _damaged(path, f"its {called} cannot be read ({e}).") from None
+
+
 def _int_field(doc: dict[str, Any], key: str, path: Path) -> int:
     value = doc.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -372,12 +382,7 @@ def load_pixl(path: str | Path) -> Pattern:
         grid_name = doc.get("grid", "grid.npy")
         if not isinstance(grid_name, str) or grid_name not in zf.namelist():
             raise _damaged(p, f"the grid ({grid_name}) is missing from inside it.")
-        try:
-            grid = np.load(io.BytesIO(_read_member(zf, grid_name, _GRID_LIMIT, p)), allow_pickle=False)
-        except PatternFileError:
-            raise
-        except Exception as e:  # ValueError, EOFError, OSError from a damaged .npy
-            raise _damaged(p, f"its grid cannot be read ({e}).") from None
+        grid = _read_npy(zf, grid_name, _GRID_LIMIT, p, "grid")
         tables = _read_layer_tables(zf, doc, version, p)
     if not isinstance(grid, np.ndarray) or not np.issubdtype(grid.dtype, np.integer):
         raise _damaged(p, "its grid does not hold whole palette indices.")
@@ -421,12 +426,7 @@ def _read_layer_tables(zf: zipfile.ZipFile, doc: dict[str, Any], version: int, p
             continue
         if not isinstance(member, str) or member not in zf.namelist():
             raise _damaged(path, f"its {called} ({member}) are missing from inside it.")
-        try:
-            rows = np.load(io.BytesIO(_read_member(zf, member, _LAYER_LIMIT, path)), allow_pickle=False)
-        except PatternFileError:
-            raise
-        except Exception as e:  # ValueError, EOFError, OSError from a damaged .npy
-            raise _damaged(path, f"its {called} cannot be read ({e}).") from None
+        rows = _read_npy(zf, member, _LAYER_LIMIT, path, called)
         if not isinstance(rows, np.ndarray) or not np.issubdtype(rows.dtype, np.integer):
             raise _damaged(path, f"its {called} do not hold whole numbers.")
         tables[name] = rows
