@@ -36,6 +36,7 @@ __all__ = [
     "CompactPalette",
     "DEFAULT_UNDO_LIMIT",
     "EditEvent",
+    "EditLayers",
     "FloodFill",
     "MergeColors",
     "Paint",
@@ -426,6 +427,32 @@ class CompactPalette(Command):
 
     def _keeps_palette_alone(self) -> bool:
         return True
+
+
+class EditLayers(Command):
+    """A change to the stitch layers only (a backstitch drawn, a part stitch or knot placed, one erased).
+
+    ``change(layers, index)`` gives the new layers from the pattern's and the palette index of ``color``
+    (``None`` for an eraser, which is then given ``EMPTY``). The layers are immutable values, so the command
+    keeps the before and after values themselves: undo is exact, and a colour the palette lacked is added
+    with the stitch and removed again by undo, as painting does.
+    """
+
+    def __init__(self, change: Callable[[StitchLayers, int], StitchLayers], color: ColorRef | None = None,
+                 label: str = "Edit stitches"):
+        super().__init__()
+        self.change, self.color, self.label = change, color, label
+
+    def _plan(self, pattern: Pattern):
+        palette, self._index = (pattern.palette, EMPTY) if self.color is None else \
+            ensure_color(pattern.palette, self.color)
+        if self.color is not None and self._index == EMPTY:
+            raise InputError("a stitch needs a thread colour, not \"empty\".")
+        none = np.zeros(0, np.intp)
+        return palette, none, none, 0
+
+    def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers:
+        return self.change(pattern.layers, self._index).checked(pattern.grid.shape, len(palette))
 
 
 # ------------------------------------------------------------------------------------------------ the stack

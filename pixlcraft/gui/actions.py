@@ -85,6 +85,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
                ("pattern",), checkable=True, group="tool"),
     ActionSpec("tool.pick", "Pic&k Colour", "Click a cell to paint with its colour", "I", "pick", ("pattern",),
                checkable=True, group="tool"),
+    ActionSpec("tool.backstitch", "&Backstitch", "Draw backstitch: click cell corners or half points, one segment "
+               "per click (Shift: straight or 45°; Esc or right-click ends the line)", "L", "backstitch",
+               ("pattern",), checkable=True, group="tool"),
+    ActionSpec("tool.part", "Part S&titch", "Place a half stitch along the diagonal through the clicked quarter "
+               "(Shift: a quarter stitch, Ctrl: a three-quarter stitch)", "T", "part", ("pattern",),
+               checkable=True, group="tool"),
+    ActionSpec("tool.knot", "French &Knot", "Place a French knot at the nearest cell corner, edge middle or centre",
+               "K", "knot", ("pattern",), checkable=True, group="tool"),
+    ActionSpec("tool.erase_stitch", "&Erase Stitch", "Remove the backstitch, knot, bead or part stitch under the "
+               "cursor", "E", "erase_stitch", ("pattern",), checkable=True, group="tool"),
     ActionSpec("tool.pan", "&Move View", "Drag to move the view (the middle or right mouse button also does)",
                "H", "pan", ("pattern",), checkable=True, group="tool"),
     # View
@@ -95,6 +105,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                checkable=True, checked=True),
     ActionSpec("view.symbols", "&Symbols", "Show each colour's chart symbol in its cells", "Ctrl+Shift+Y",
                "symbols", checkable=True),
+    ActionSpec("view.parts", "&Part Stitches", "Show half, quarter and three-quarter stitches", "", "",
+               checkable=True, checked=True),
+    ActionSpec("view.backstitch", "&Backstitch", "Show backstitches and straight stitches", "", "",
+               checkable=True, checked=True),
+    ActionSpec("view.knots", "&Knots and Beads", "Show French knots and beads", "", "", checkable=True,
+               checked=True),
     ActionSpec("view.source", "Source &Photo", "Show the photo beside the pattern", "Ctrl+Shift+P", "source",
                ("photo",), checkable=True, checked=True),
     # Pattern making
@@ -113,10 +129,10 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "file.quit")),
     ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.reduce", "edit.merge_rare",
                "edit.clear_background", "edit.compact", "-", "edit.settings")),
-    ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "view.source")),
+    ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "-", "view.parts",
+                "view.backstitch", "view.knots", "-", "view.source")),
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
-                  "-",
-                  "models.manager")),
+                  "-", "tool.backstitch", "tool.part", "tool.knot", "tool.erase_stitch", "-", "models.manager")),
     ("&Help", ("help.guide", "help.shortcuts", "-", "help.about")),
 )
 """Menus in order; ``-`` is a separator and ``@name`` a sub-menu the window fills (recent files)."""
@@ -124,7 +140,8 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
 TOOLBAR: tuple[str, ...] = (
     "file.open", "file.save", "export.dialog", "-", "edit.undo", "edit.redo", "-", "tool.select", "tool.paint",
     "tool.fill",
-    "tool.pick", "tool.pan", "-", "view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols",
+    "tool.pick", "tool.pan", "tool.backstitch", "tool.part", "tool.knot", "tool.erase_stitch", "-",
+    "view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols",
     "view.source",
 )
 
@@ -442,6 +459,43 @@ def _source(p: QPainter) -> None:
     p.drawEllipse(QPointF(44, 22), 4, 4)
 
 
+def _backstitch(p: QPainter) -> None:
+    p.setPen(QPen(_ACCENT, 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    path = QPainterPath()
+    path.moveTo(8, 52)
+    path.lineTo(24, 36)
+    path.lineTo(44, 36)
+    path.lineTo(56, 12)
+    p.drawPath(path)
+
+
+def _part(p: QPainter) -> None:
+    p.drawRect(QRectF(10, 10, 44, 44))
+    p.setBrush(_ACCENT)
+    p.setPen(QPen(_INK, 2))
+    p.drawPath(_polygon((12, 52), (38, 26), (28, 16)))
+    p.drawPath(_polygon((52, 12), (26, 38), (36, 48)))
+
+
+def _knot(p: QPainter) -> None:
+    p.drawLine(10, 32, 54, 32)
+    p.drawLine(32, 10, 32, 54)
+    p.setBrush(_ACCENT)
+    p.drawEllipse(QPointF(32, 32), 11, 11)
+
+
+def _erase_stitch(p: QPainter) -> None:
+    p.setPen(QPen(QColor("#9a8f84"), 6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    p.drawLine(8, 54, 30, 32)
+    p.setPen(QPen(_INK, 4))
+    p.save()
+    p.translate(40, 24)
+    p.rotate(45)
+    p.setBrush(QColor("#f4b6c2"))
+    p.drawRoundedRect(QRectF(-10, -17, 20, 34), 4, 4)
+    p.restore()
+
+
 def _select(p: QPainter) -> None:
     arrow = _polygon((18, 8), (18, 50), (29, 40), (37, 56), (44, 52), (36, 37), (50, 36))
     p.setBrush(QColor("#ffffff"))
@@ -459,6 +513,10 @@ _DRAW: dict[str, Callable[[QPainter], None]] = {
     "fill": _fill,
     "pick": _pick,
     "pan": _pan,
+    "backstitch": _backstitch,
+    "part": _part,
+    "knot": _knot,
+    "erase_stitch": _erase_stitch,
     "zoom_in": lambda p: _zoom(p, True),
     "zoom_out": lambda p: _zoom(p, False),
     "fit": _fit,

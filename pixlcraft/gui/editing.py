@@ -22,10 +22,19 @@ class EditingMixin:
         self.canvas.tool = tool
         cursor = {"pan": Qt.CursorShape.OpenHandCursor, "select": Qt.CursorShape.ArrowCursor}
         self.canvas.setCursor(cursor.get(tool, Qt.CursorShape.CrossCursor))
-        if tool == "paint":  # armed: say so, with the colour a click will paint
-            colour = f"{self.paint_color.code} {self.paint_color.name}" if self.paint_color else \
-                "no colour yet — pick one in the thread list"
-            self.statusBar().showMessage(f"Paint tool: a click paints cells in {colour}. V puts it away.")
+        colour = f"{self.paint_color.code} {self.paint_color.name}" if self.paint_color else \
+            "no colour yet — pick one in the thread list"
+        armed = {  # armed: say so, with the colour a click will use and the keys that change what it does
+            "paint": f"Paint tool: a click paints cells in {colour}.",
+            "backstitch": f"Backstitch in {colour}: click points one after another; Shift keeps lines straight or "
+                          "at 45°; Esc or a right-click ends the line.",
+            "part": f"Part stitches in {colour}: a click places a half stitch through the clicked quarter; "
+                    "Shift+click a quarter, Ctrl+click a three-quarter stitch.",
+            "knot": f"French knots in {colour}: a click places one at the nearest corner, edge middle or centre.",
+            "erase_stitch": "Erase stitch: a click removes the backstitch, knot, bead or part stitch under it.",
+        }
+        if tool in armed:
+            self.statusBar().showMessage(f"{armed[tool]} V puts the tool away.")
 
     def set_paint_index(self, index: int) -> None:
         if self.document.pattern is not None and index != EMPTY:
@@ -47,6 +56,20 @@ class EditingMixin:
         if self.paint_color is None:
             return False
         return self.document.push(Paint(cells, self.paint_color))
+
+    def edit_layers(self, edit) -> bool:
+        """Push a stitch tool's :class:`~pixlcraft.gui.layer_tools.LayerEdit` in the current colour, undoable."""
+        from ..edit import EditLayers
+
+        if edit.colour and self.paint_color is None:
+            self.statusBar().showMessage("Pick a thread colour in the list first.", 6000)
+            return False
+        command = EditLayers(edit.change, self.paint_color if edit.colour else None, edit.label)
+        try:
+            return self.document.push(command)
+        except InputError as exc:
+            errors.show_error(self, exc)
+            return False
 
     def fill_at(self, row: int, col: int) -> bool:
         from ..edit import FloodFill

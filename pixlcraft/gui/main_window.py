@@ -191,6 +191,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.canvas.strokeFinished.connect(self.paint_cells)
         self.canvas.fillRequested.connect(self.fill_at)
         self.canvas.colorPicked.connect(self._picked)
+        self.canvas.layerEdited.connect(self.edit_layers)
         self.canvas.zoomChanged.connect(lambda _z: self._update_info())
         self.legend.colorSelected.connect(self.set_paint_index)
         self.legend.otherColorChosen.connect(self.set_paint_entry)
@@ -233,11 +234,18 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             "tool.fill": lambda on: on and self.set_tool("fill"),
             "tool.pick": lambda on: on and self.set_tool("pick"),
             "tool.pan": lambda on: on and self.set_tool("pan"),
+            "tool.backstitch": lambda on: on and self.set_tool("backstitch"),
+            "tool.part": lambda on: on and self.set_tool("part"),
+            "tool.knot": lambda on: on and self.set_tool("knot"),
+            "tool.erase_stitch": lambda on: on and self.set_tool("erase_stitch"),
             "view.zoom_in": lambda: c.zoom_by(1.25),
             "view.zoom_out": lambda: c.zoom_by(0.8),
             "view.fit": c.fit,
             "view.grid": self._show_grid,
             "view.symbols": self._show_symbols,
+            "view.parts": lambda on: self._show_layer("show_parts", on),
+            "view.backstitch": lambda on: self._show_layer("show_backstitch", on),
+            "view.knots": lambda on: self._show_layer("show_points", on),
             "view.source": self.view.show_source,
             "make.run": lambda: self.make(self.source_panel.request()),
             "job.cancel": self.jobs.cancel,
@@ -518,6 +526,11 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
 
     def _show_grid(self, on: bool) -> None:
         self.canvas.show_grid = on
+        self.canvas.update()
+
+    def _show_layer(self, attribute: str, on: bool) -> None:
+        """Show or hide one stitch layer on the canvas (``show_parts``, ``show_backstitch``, ``show_points``)."""
+        setattr(self.canvas, attribute, on)
         self.canvas.update()
 
     def _show_symbols(self, on: bool) -> None:

@@ -4,7 +4,8 @@ Cells are drawn from the pattern's exact palette colours as one small image scal
 cell is always a sharp square at any zoom and a 1000×1000 pattern costs one image, not a million rectangles.
 What a stitcher counts by is drawn on top only when it can be seen: thin lines between cells once cells are a
 few pixels wide, bold lines every 10 (the printed-chart convention) and numbered rulers, and symbols once a
-cell is big enough to hold one.
+cell is big enough to hold one. The stitch layers (part stitches, backstitch, knots and beads) are drawn over the
+cells by :mod:`~pixlcraft.gui.layer_painter`, and the stitch tools live in :mod:`~pixlcraft.gui.layer_tools`.
 
 The canvas never changes the pattern itself. Painting shows the stroke as an overlay and hands the cells to
 the window on release, so one drag is one undo step and every change goes through the undo stack.
@@ -16,12 +17,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -32,8 +34,10 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from ..pattern import EMPTY, Pattern
 from ..symbols import ensure_symbols
+from .layer_painter import LayerView, paint_layers
+from .layer_tools import LAYER_TOOLS, LayerTools
 
-TOOLS = ("select", "paint", "fill", "pick", "pan")
+TOOLS = ("select", "paint", "fill", "pick", "pan", "backstitch", "part", "knot", "erase_stitch")
 MIN_CELL_PX = 0.25
 MAX_CELL_PX = 80.0
 GRID_MIN_PX = 6.0
@@ -87,6 +91,8 @@ class PatternCanvas(QWidget):
     fillRequested = Signal(int, int)
     colorPicked = Signal(int)
     zoomChanged = Signal(float)
+    layerEdited = Signal(object)
+    """A stitch tool asks for a change of the stitch layers: a :class:`~pixlcraft.gui.layer_tools.LayerEdit`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,11 +107,16 @@ class PatternCanvas(QWidget):
         self._cell = 8.0
         self._origin = QPointF(RULER_PX, RULER_PX)  # widget position of cell (0, 0)'s top-left corner
         self._fitted = True
-        self.tool = "select"  # clicks change nothing until the user arms a tool
+        self.layer_tools = LayerTools(self)
+        self._tool = "select"  # clicks change nothing until the user arms a tool
+        self.part_kind = "half"
+        """What a plain click of the part stitch tool places (Shift: a quarter, Ctrl: a three-quarter)."""
         self.paint_rgb: tuple[int, int, int] | None = None
         """Colour a stroke is previewed in; None disables painting (no colour chosen yet)."""
         self.show_grid = True
         self.show_symbols = False
+        self.show_parts = self.show_backstitch = self.show_points = True
+        """Which stitch layers are drawn over the cells (View menu)."""
         self._stroke: list[tuple[int, int]] = []
         self._stroke_set: set[tuple[int, int]] = set()
         self._pan_from: QPointF | None = None
@@ -118,9 +129,22 @@ class PatternCanvas(QWidget):
     def pattern(self) -> Pattern | None:
         return self._pattern
 
+    @property
+    def tool(self) -> str:
+        return self._tool
+
+    @tool.setter
+    def tool(self, tool: str) -> None:
+        """Arm a tool; an open backstitch run ends (it belongs to the backstitch tool)."""
+        self._tool = tool
+        self.layer_tools.reset()
+        self.update()
+
     def set_pattern(self, pattern: Pattern | None, *, keep_view: bool = False) -> None:
         """Show ``pattern``; a new pattern is fitted to the window, an edited one keeps zoom and position."""
         self._pattern = pattern
+        if not keep_view:
+            self.layer_tools.reset()
         self.refresh()
         if not keep_view:
             self.fit()
@@ -145,6 +169,11 @@ class PatternCanvas(QWidget):
     @property
     def cell_px(self) -> float:
         return self._cell
+
+    @property
+    def origin(self) -> QPointF:
+        """Widget position of cell (0, 0)'s top-left corner."""
+        return QPointF(self._origin)
 
     def _area(self) -> QRectF:
         return QRectF(RULER_PX, RULER_PX, max(1, self.width() - RULER_PX), max(1, self.height() - RULER_PX))
@@ -239,6 +268,10 @@ class PatternCanvas(QWidget):
                 self._paint_symbols(p, r0, r1, c0, c1)
             self._paint_stroke(p)
             self._paint_grid(p, r0, r1, c0, c1)
+            symbols = self._symbols if self.show_symbols and cell >= SYMBOL_MIN_PX else None
+            paint_layers(p, self._pattern, LayerView(self._origin, cell, (r0, r1), (c0, c1), self.show_parts,
+                                                     self.show_backstitch, self.show_points, symbols, self.font()))
+            self.layer_tools.paint(p)
             self._paint_hover(p)
         p.setClipping(False)
         self._paint_rulers(p, r0, r1, c0, c1)
@@ -381,9 +414,23 @@ class PatternCanvas(QWidget):
             self.zoom_by(1.25**steps, event.position())
         event.accept()
 
+    def event(self, event: QEvent) -> bool:
+        """Esc ends a backstitch run before the window's Esc shortcut (cancel a job) can take it."""
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and self.layer_tools.run_start is not None):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if not self.layer_tools.key(event):
+            super().keyPressEvent(event)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
         button = event.button()
+        if self.tool in LAYER_TOOLS and self.layer_tools.press(event):
+            return
         if button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton) or (
             button == Qt.MouseButton.LeftButton and self.tool == "pan"
         ):
@@ -414,6 +461,8 @@ class PatternCanvas(QWidget):
             self._fitted = False
             self.update()
             return
+        if self.tool in LAYER_TOOLS:
+            self.layer_tools.move(event)
         cell = self.cell_at(pos)
         if self._stroke and cell is not None:
             for step in _line_cells(self._stroke[-1], cell):

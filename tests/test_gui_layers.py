@@ -1,0 +1,245 @@
+"""Stitch layers in the app: drawn over the cells, hidden and shown from the View menu, edited with the stitch
+tools (through the canvas's real mouse and key events), undone and redone, and shown when a .pixl opens."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
+
+from pixlcraft.layer_edit import part_quarters  # noqa: E402
+from pixlcraft.palette import Palette, load_builtin  # noqa: E402
+from pixlcraft.pattern import Pattern, save_pixl  # noqa: E402
+from pixlcraft.stitches import (  # noqa: E402
+    BACKWARD,
+    BOTTOM_LEFT,
+    FORWARD,
+    NO_STITCH,
+    UNITS_PER_CELL,
+    Lines,
+    Points,
+    StitchLayers,
+)
+
+U = UNITS_PER_CELL
+WHITE, BLACK, RED, BLUE = 0, 1, 2, 3
+
+
+def plain_pattern(layers: StitchLayers | None = None) -> Pattern:
+    """10 × 8 cells of white, with black, red and blue threads in the palette for the stitches."""
+    dmc = load_builtin("dmc")
+    entries = tuple(dmc[dmc.find(code)] for code in ("BLANC", "310", "321", "797"))  # in this order
+    palette = Palette(dmc.name, dmc.brand, dmc.material, entries, dmc.source)
+    grid = np.full((8, 10), WHITE, np.int16)
+    return Pattern(grid, palette, {"title": "layers"}, layers or StitchLayers())
+
+
+@pytest.fixture
+def window(main_window, qtbot, monkeypatch):
+    """The main window showing a plain pattern; any dialog is recorded (and must not come up) instead of
+    waiting for a click, and "unsaved changes?" at the end is answered "discard"."""
+    from pixlcraft.gui import errors
+
+    shown: list[str] = []
+
+    def present(_parent, message):
+        shown.append(message.title)
+        return "discard" if "discard" in message.buttons else message.default
+
+    monkeypatch.setattr(errors, "present", present)
+    main_window.shown_dialogs = shown
+    main_window.resize(1280, 800)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    main_window.document.open(plain_pattern(), saved=True)
+    main_window.canvas.fit()
+    assert main_window.canvas.cell_px >= 20
+    yield main_window
+    assert [t for t in shown if t != "Unsaved changes"] == []
+
+
+def use(window, tool: str, colour: int = BLACK) -> None:
+    window.set_paint_index(colour)
+    window.actions[f"tool.{tool}"].trigger()
+    assert window.canvas.tool == tool
+
+
+def click(qtbot, window, pos: QPointF, button=Qt.MouseButton.LeftButton, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.mouseClick(window.canvas, button, modifier, pos.toPoint())
+
+
+def at(window, x: float, y: float) -> QPointF:
+    """Widget position of the point ``(x, y)`` in cells."""
+    return window.canvas.layer_tools.widget_pos((round(x * U), round(y * U)))
+
+
+def layers(window) -> StitchLayers:
+    return window.document.pattern.layers
+
+
+def rgb_at(window, pos: QPointF) -> tuple[int, int, int]:
+    colour = window.canvas.grab().toImage().pixelColor(int(pos.x()), int(pos.y()))
+    return colour.red(), colour.green(), colour.blue()
+
+
+def near(rgb, want, tolerance: int = 12) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True))
+
+
+# ------------------------------------------------------------------------------------------------ tools
+
+
+def test_backstitch_tool_snaps_adds_a_segment_per_click_and_ends_on_esc(qtbot, window):
+    use(window, "backstitch")
+    click(qtbot, window, at(window, 1.1, 1.05))  # starts the run at corner (1, 1): no stitch yet
+    assert len(layers(window).backstitches) == 0
+    click(qtbot, window, at(window, 3.05, 0.9))  # → (3, 1)
+    click(qtbot, window, at(window, 3.4, 2.6))  # → (3.5, 2.5): a half point
+    lines = layers(window).backstitches
+    assert lines.xy.tolist() == [[U, U, 3 * U, U], [3 * U, U, 7 * U // 2, 5 * U // 2]]
+    assert lines.colour.tolist() == [BLACK, BLACK]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)  # ends the run: the next click starts a new one
+    assert window.canvas.layer_tools.run_start is None
+    click(qtbot, window, at(window, 6, 6))
+    assert len(layers(window).backstitches) == 2
+    # Shift keeps the next segment at 45°: the cursor a little off the diagonal still lands on it
+    click(qtbot, window, at(window, 8.2, 7.8), modifier=Qt.KeyboardModifier.ShiftModifier)
+    assert layers(window).backstitches.xy[-1].tolist() == [6 * U, 6 * U, 8 * U, 8 * U]
+    click(qtbot, window, at(window, 8, 8), button=Qt.MouseButton.RightButton)  # a right-click ends it too
+    assert window.canvas.layer_tools.run_start is None
+
+    full = layers(window)
+    window.actions["edit.undo"].trigger()
+    assert len(layers(window).backstitches) == 2
+    window.actions["edit.undo"].trigger()
+    window.actions["edit.undo"].trigger()
+    assert layers(window).is_empty
+    for _ in range(3):
+        window.actions["edit.redo"].trigger()
+    assert layers(window).equals(full)
+
+
+def test_part_stitch_tool_places_half_quarter_and_three_quarter_by_click_and_modifier(qtbot, window):
+    use(window, "part", RED)
+    click(qtbot, window, at(window, 2.8, 3.2))  # top-right quarter of cell (3, 2): a / half stitch
+    click(qtbot, window, at(window, 4.2, 3.2), modifier=Qt.KeyboardModifier.ShiftModifier)  # quarter, top-left
+    window.set_paint_index(BLUE)
+    click(qtbot, window, at(window, 5.2, 3.8), modifier=Qt.KeyboardModifier.ControlModifier)  # ¾ at bottom-left
+    q = layers(window).quarters
+    want = np.full(4, NO_STITCH)
+    want[list(FORWARD)] = RED
+    assert q[3, 2].tolist() == want.tolist()
+    assert q[3, 4].tolist() == [RED, NO_STITCH, NO_STITCH, NO_STITCH]
+    three = np.full(4, NO_STITCH)
+    three[list(part_quarters("three-quarter", BOTTOM_LEFT))] = BLUE
+    assert q[3, 5].tolist() == three.tolist() and (three == NO_STITCH).sum() == 1
+    assert (q >= 0).any(axis=2).sum() == 3  # nothing else
+
+    window.actions["edit.undo"].trigger()
+    assert layers(window).quarters[3, 5].tolist() == [NO_STITCH] * 4
+    window.actions["edit.undo"].trigger()
+    window.actions["edit.undo"].trigger()
+    assert layers(window).is_empty
+    window.actions["edit.redo"].trigger()
+    assert layers(window).quarters[3, 2].tolist() == want.tolist()
+
+
+def test_knot_tool_places_knots_on_grid_points_in_a_colour_the_palette_lacked(qtbot, window):
+    dmc = load_builtin("dmc")
+    window.set_paint_entry(dmc[dmc.find("799")])
+    window.actions["tool.knot"].trigger()
+    click(qtbot, window, at(window, 4.45, 2.55))  # the centre of cell (2, 4)
+    click(qtbot, window, at(window, 7.1, 7.9))  # a corner
+    knots = layers(window).knots
+    assert knots.xy.tolist() == [[9 * U // 2, 5 * U // 2], [7 * U, 8 * U]]
+    pattern = window.document.pattern
+    assert len(pattern.palette) == 5 and set(knots.colour.tolist()) == {4}
+    window.actions["edit.undo"].trigger()
+    window.actions["edit.undo"].trigger()
+    assert layers(window).is_empty and len(window.document.pattern.palette) == 4
+
+
+def test_erase_tool_removes_the_item_under_the_cursor_and_undo_brings_it_back(qtbot, window):
+    start = StitchLayers(backstitches=Lines(np.array([[0, 4 * U, 6 * U, 4 * U]]), BLACK),
+                         knots=Points(np.array([[2 * U, 2 * U]]), BLUE))
+    quarters = start.quarter_grid(8, 10)
+    quarters[6, 7, list(BACKWARD)] = RED
+    window.document.open(plain_pattern(start.replace(quarters=quarters)), saved=True)
+    window.canvas.fit()
+    window.actions["tool.erase_stitch"].trigger()
+    before = layers(window)
+    click(qtbot, window, at(window, 5, 5))  # nothing there
+    assert layers(window) is before
+    click(qtbot, window, at(window, 3.0, 4.08))  # on the backstitch
+    assert len(layers(window).backstitches) == 0 and len(layers(window).knots) == 1
+    click(qtbot, window, at(window, 2.05, 1.95))  # on the knot
+    assert len(layers(window).knots) == 0
+    click(qtbot, window, at(window, 7.7, 6.7))  # the part stitch's bottom-right quarter
+    assert layers(window).is_empty
+    for _ in range(3):
+        window.actions["edit.undo"].trigger()
+    assert layers(window).equals(before)
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+
+
+def test_visibility_toggles_hide_and_show_each_layer(qtbot, window):
+    quarters = StitchLayers().quarter_grid(8, 10)
+    quarters[2, 6, list(BACKWARD)] = RED
+    shown = StitchLayers(quarters, Lines(np.array([[U, 5 * U, 5 * U, 5 * U]]), BLACK),
+                         Points(np.array([[8 * U, 6 * U]]), BLUE))
+    window.document.open(plain_pattern(shown), saved=True)
+    window.canvas.fit()
+    palette = window.document.pattern.palette
+    # along the backstitch (just off the grid line it lies on), at the part stitch's centre, at the knot
+    assert window.canvas.cell_px * 0.16 >= 6  # the line is wider than the offset on either side
+    line_points = [at(window, x, 5) + QPointF(0, 2.5) for x in (1.5, 2.3, 3.7, 4.5)]
+    part_point, knot_point = at(window, 6.5, 2.5), at(window, 8, 6)
+    white = palette[WHITE].rgb
+
+    def seen() -> tuple[bool, bool, bool]:
+        return (all(near(rgb_at(window, p), palette[BLACK].rgb) for p in line_points),
+                near(rgb_at(window, part_point), palette[RED].rgb),
+                near(rgb_at(window, knot_point), palette[BLUE].rgb))
+
+    assert seen() == (True, True, True)
+    window.actions["view.backstitch"].trigger()
+    assert seen() == (False, True, True)
+    assert all(near(rgb_at(window, p), white) for p in line_points)  # the white cells show again
+    window.actions["view.parts"].trigger()
+    window.actions["view.knots"].trigger()
+    assert seen() == (False, False, False)
+    for action in ("view.backstitch", "view.parts", "view.knots"):
+        window.actions[action].trigger()
+    assert seen() == (True, True, True)
+
+
+def test_opening_a_pixl_with_layers_shows_them(qtbot, window, tmp_path):
+    quarters = StitchLayers().quarter_grid(8, 10)
+    quarters[1, 1, list(FORWARD)] = BLUE
+    pattern = plain_pattern(StitchLayers(quarters, Lines(np.array([[2 * U, 6 * U, 2 * U, 8 * U]]), RED),
+                                         beads=Points(np.array([[7 * U, 3 * U]]), BLACK)))
+    path = tmp_path / "layers.pixl"
+    save_pixl(pattern, path)
+    window.document.close()
+    assert window.open_path(path)
+    qtbot.waitUntil(lambda: not window.jobs.busy and window.document.pattern is not None, timeout=15000)
+    assert layers(window).equals(pattern.layers)
+    palette = window.document.pattern.palette
+    red = palette.find("321")
+    blue = palette.find("797")
+    assert near(rgb_at(window, at(window, 2, 7)), palette[red].rgb)
+    assert near(rgb_at(window, at(window, 1.5, 1.5)), palette[blue].rgb)
+    # a bead is a ring: its thread colour on the ring, the cell's own colour in the hole
+    radius = 0.3 * window.canvas.cell_px
+    ring = rgb_at(window, at(window, 7, 3) + QPointF(radius, 0))
+    assert near(ring, palette[palette.find("310")].rgb, 30)
+    hole = at(window, 7, 3) + QPointF(3, 3)  # off the grid lines that cross at the bead's corner
+    assert near(rgb_at(window, hole), palette[palette.find("BLANC")].rgb, 30)
