@@ -243,3 +243,23 @@ def test_opening_a_pixl_with_layers_shows_them(qtbot, window, tmp_path):
     assert near(ring, palette[palette.find("310")].rgb, 30)
     hole = at(window, 7, 3) + QPointF(3, 3)  # off the grid lines that cross at the bead's corner
     assert near(rgb_at(window, hole), palette[palette.find("BLANC")].rgb, 30)
+
+
+def test_the_colour_list_names_a_thread_used_only_for_backstitch(qtbot):
+    """An outline thread (e.g. 310 added by --outline) has no full crosses but is one to buy: it gets a row."""
+    from pixlcraft.gui.legend import Legend
+    from pixlcraft.palette import load_builtin
+    from pixlcraft.pattern import Pattern
+    from pixlcraft.stitches import Lines, StitchLayers
+
+    palette = load_builtin("dmc")
+    black = palette.index_of("310")
+    grid = np.zeros((4, 4), np.int16)
+    layers = StitchLayers(backstitches=Lines.from_cells([[0.0, 0.0, 3.0, 0.0]], [black]))
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.set_pattern(Pattern(grid, palette, layers=layers))
+    rows = {legend.tree.topLevelItem(r).text(1): legend.tree.topLevelItem(r).text(3)
+            for r in range(legend.row_count())}
+    assert rows == {palette[0].code: "16", "310": "backstitch"}
+    assert legend.summary.text().startswith("2 colours")

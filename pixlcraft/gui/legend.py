@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..palette import Palette, PaletteEntry
 from ..pattern import Pattern
+from ..stitches import LayerCounts
 from .pattern_view import chart_symbols, ink_for
 
 SWATCH_PX = 22
@@ -166,7 +167,8 @@ class Legend(QWidget):
         else:
             counts = pattern.counts()
             symbols = chart_symbols(pattern)
-            used = np.flatnonzero(counts)
+            used = pattern.used_indices()  # a thread used only for backstitch or knots is still one to buy
+            layer_counts = pattern.layer_counts()
             total = int(counts.sum())
             word = cell_word(pattern)
             self.summary.setText(
@@ -174,7 +176,8 @@ class Legend(QWidget):
             )
             for index in used.tolist():
                 entry = pattern.palette[index]
-                item = _CountItem(["", entry.code, entry.name, f"{int(counts[index]):,}"])
+                count = f"{int(counts[index]):,}" if counts[index] else _layer_use(layer_counts, index)
+                item = _CountItem(["", entry.code, entry.name, count])
                 item.setIcon(0, swatch_icon(entry.rgb, symbols.get(index, "")))
                 item.setData(0, INDEX_ROLE, int(index))
                 item.setData(3, INDEX_ROLE, int(counts[index]))
@@ -343,3 +346,10 @@ def _closest_first(palette: Palette, near: tuple[int, int, int] | None) -> list[
     target = np.asarray(srgb8_to_lab(np.asarray([near], np.uint8)), np.float64).reshape(1, 3)
     distance = ciede2000(palette.lab, target)
     return np.argsort(distance, kind="stable").tolist()
+
+
+def _layer_use(counts: LayerCounts, index: int) -> str:
+    """What a colour without full crosses is used for, in the Count column ("backstitch", "knots", …)."""
+    uses = [(counts.part_stitches, "part stitches"), (counts.backstitches, "backstitch"), (counts.knots, "knots"),
+            (counts.beads, "beads")]
+    return ", ".join(name for values, name in uses if values[index]) or "0"
