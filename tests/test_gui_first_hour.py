@@ -405,3 +405,17 @@ def test_the_confetti_box_is_off_limits_while_dithering(qtbot, window, dialogs):
     assert not panel.cleanup.isEnabled() and panel.cleanup.isChecked()  # kept for when dithering goes off
     panel.dither.setChecked(False)
     assert panel.cleanup.isEnabled()
+
+
+def test_an_ai_result_is_worth_asking_about_before_it_is_thrown_away(qtbot, window):  # noqa: F811
+    """An SD-πXL pattern took minutes to hours: closing it unsaved asks, where a classic one (remade in a second)
+    does not. What made a pattern is in its recipe metadata."""
+    from pixlcraft.gui.make_jobs import MadePattern
+    from pixlcraft.palette import load_builtin
+    from pixlcraft.pattern import Pattern
+
+    palette = load_builtin("dmc")
+    for maker, asks in (("sd-pixl", True), ("classic", False)):
+        pattern = Pattern(np.zeros((4, 4), np.int16), palette, {"title": "t", "recipe": {"maker": maker}})
+        window._made(MadePattern(pattern, None), "")
+        assert window.document.worth_asking is asks

@@ -415,7 +415,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             self.source_panel.new_photo_chosen()  # a prompt and adjustments describe one photo, not the next
         self.source_panel.set_photo(photo_path, made.photo)
         self.document.open(made.pattern, photo=made.photo, photo_path=photo_path, cell_lab=made.cell_lab,
-                           saved=False, precious=made.pattern.metadata.get("maker") == "sd-pixl")
+                           saved=False, precious=_maker(made.pattern) == "sd-pixl")
         stats = made.stats
         if stats:
             removed = made.confetti_removed
@@ -646,3 +646,9 @@ def crop_fraction(pattern: Pattern | None) -> tuple[float, float, float, float] 
         return (crop[0] / w, crop[1] / h, crop[2] / w, crop[3] / h)
     except (TypeError, ZeroDivisionError):
         return None
+
+
+def _maker(pattern: Pattern) -> str | None:
+    """What made a pattern ("classic", "sd-pixl"), as its recipe metadata records it."""
+    recipe = pattern.metadata.get("recipe")
+    return recipe.get("maker") if isinstance(recipe, dict) else None
