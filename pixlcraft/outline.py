@@ -164,15 +164,21 @@ def merge_runs(maps: list[np.ndarray], min_run: int = MIN_RUN) -> np.ndarray:
     return np.concatenate(out).astype(np.int64) if out else np.zeros((0, 4), np.int64)
 
 
-def outline_lines(pattern: Pattern, photo: Photo, colour: str = "auto", *,
+def outline_lines(pattern: Pattern, photo: Photo | None, colour: str = "auto", *,
                   edge_percentile: float = DEFAULT_EDGE_PERCENTILE, contrast: float = DEFAULT_CONTRAST,
                   min_run: int = MIN_RUN) -> Lines:
-    """The suggested outline of ``pattern`` (made from ``photo``) as backstitches in one thread."""
+    """The suggested outline of ``pattern`` (made from ``photo``) as backstitches in one thread.
+
+    Without a photo (a chart opened from another program's file) only the contrasting boundaries of the
+    pattern itself are outlined: less than with the photo, but still what a stitcher would outline."""
     require_stitch(pattern, "--outline")
     if not 0.0 < edge_percentile < 100.0:
         raise InputError(f"the edge percentile must be between 0 and 100 (got {edge_percentile}).")
     index = outline_colour(pattern, colour)
-    photo_maps = photo_edge_segments(chart_photo(pattern, photo), pattern.width, pattern.height, edge_percentile)
+    h, w = pattern.height, pattern.width
+    photo_maps = [np.zeros((h + 1, w), bool), np.zeros((h, w + 1), bool), np.zeros((h, w), bool),
+                  np.zeros((h, w), bool)] if photo is None else \
+        photo_edge_segments(chart_photo(pattern, photo), w, h, edge_percentile)
     across, down = contrast_segments(pattern, contrast)
     seen = cv2.dilate(_touched(photo_maps, pattern.height, pattern.width).astype(np.uint8), np.ones((3, 3))) > 0
     across &= ~(seen[:, :-1] | seen[:, 1:])
@@ -181,9 +187,17 @@ def outline_lines(pattern: Pattern, photo: Photo, colour: str = "auto", *,
     return Lines.from_cells(merge_runs(maps, min_run), index, 0, BACKSTITCH)
 
 
-def outline_pattern(pattern: Pattern, photo: Photo, colour: str = "auto", **kwargs: float) -> Pattern:
-    """A copy of ``pattern`` with the suggested outline added to its backstitches (any it had are kept)."""
+def outline_pattern(pattern: Pattern, photo: Photo | None, colour: str = "auto", **kwargs: float) -> Pattern:
+    """A copy of ``pattern`` with the suggested outline added to its backstitches (any it had are kept, and a
+    suggested stitch the pattern already has is not added twice, so asking again changes nothing)."""
     lines = outline_lines(pattern, photo, colour, **kwargs)
+    have = pattern.layers.backstitches
+    if len(have) and len(lines):
+        rows = np.column_stack([have.xy, have.colour])
+        mine = np.column_stack([lines.xy, lines.colour])
+        flipped = np.column_stack([have.xy[:, [2, 3, 0, 1]], have.colour])
+        known = {r.tobytes() for r in rows.astype(np.int64)} | {r.tobytes() for r in flipped.astype(np.int64)}
+        lines = lines.select(np.array([r.tobytes() not in known for r in mine.astype(np.int64)], bool))
     out = pattern.copy()
     out.layers = pattern.layers.replace(backstitches=pattern.layers.backstitches.concat(lines))
     out.validate()

@@ -178,3 +178,27 @@ def test_key_lists_layer_threads_with_lengths_and_skeins(pdfs) -> None:
     assert re.search(r"bead\s+1", text)
     assert black.symbol in text and "310" in text
     assert "Backstitch takes 3 × its line" in text
+
+
+def test_cover_counts_the_finer_work_beside_the_full_crosses(pdfs) -> None:
+    pattern, colour, _ = pdfs
+    cover = colour.pages[0].extract_text()
+    full = int((pattern.grid >= 0).sum())
+    text = " ".join(cover.split())
+    assert f"({full:,} full crosses to work)" in text
+    assert "Finer work 2 part stitches, 3 backstitches, 1 French knot and 1 bead" in text
+
+
+def test_cover_picture_shows_the_backstitch_over_the_cells(pdfs) -> None:
+    pattern, colour, _ = pdfs
+    images = colour.pages[0].images
+    assert len(images) == 1
+    pic = np.asarray(images[0].image.convert("RGB"))
+    scale = pic.shape[1] // pattern.width
+    assert pic.shape[0] == pattern.height * scale and scale >= 4
+    black = np.asarray(pattern.palette[2].rgb)
+    # the (10, 5)–(15, 10) backstitch runs through the cells' centres along that diagonal, all of colour 0
+    for t in (6.5, 7.5, 8.5):
+        y, x = int(t * scale), int((t + 5) * scale)
+        assert np.abs(pic[y, x].astype(int) - black).max() < 40
+    assert np.abs(pic[int(1.5 * scale), int(8.5 * scale)].astype(int) - pattern.palette[0].rgb).max() < 40

@@ -263,3 +263,60 @@ def test_the_colour_list_names_a_thread_used_only_for_backstitch(qtbot):
             for r in range(legend.row_count())}
     assert rows == {palette[0].code: "16", "310": "backstitch"}
     assert legend.summary.text().startswith("2 colours")
+
+
+def test_suggested_outline_and_smooth_edges_are_one_undo_step_each_from_the_menu(qtbot, window):
+    """The Pattern menu's suggestions read the pattern's photo, change the pattern in one step each, say what
+    they did, and Ctrl+Z takes each back whole."""
+    import cv2
+
+    from pixlcraft.convert import ConvertOptions, convert_photo
+    from pixlcraft.imageio import photo_from_array
+
+    img = np.full((200, 200, 3), (230, 200, 40), np.uint8)
+    cv2.fillPoly(img, [np.array([[0, 200], [200, 0], [200, 200]], np.int32)], (30, 40, 160))
+    cv2.rectangle(img, (20, 20), (80, 80), (0, 0, 0), 3)
+    photo = photo_from_array(img)
+    pattern = convert_photo(photo, load_builtin("dmc"), ConvertOptions(width=20)).pattern
+    original = pattern.copy()
+    window.document.open(pattern, photo=photo, saved=True)
+    for action in ("stitch.outline", "stitch.outline_paint", "stitch.smooth"):
+        assert window.actions[action].isEnabled()
+
+    window.actions["stitch.outline"].trigger()
+    lines = layers(window).backstitches
+    assert len(lines) >= 4 and window.document.stack.undo_label == "Suggested outline"
+    assert {window.document.pattern.palette[int(c)].code for c in lines.colour} == {"310"}
+    assert f"{len(lines)} backstitch lines" in window.statusBar().currentMessage()
+    window.actions["stitch.outline"].trigger()  # asked again: nothing new, nothing pushed
+    assert len(layers(window).backstitches) == len(lines)
+
+    window.actions["stitch.smooth"].trigger()
+    assert len(layers(window).part_stitches()) > 0
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Smoothed") and "ΔE00" in message
+    before, after = (float(v) for v in message.split("half cells ")[1].split(" ΔE00")[0].split(" → "))
+    assert after < before
+
+    window.actions["edit.undo"].trigger()
+    assert len(layers(window).part_stitches()) == 0 and len(layers(window).backstitches) == len(lines)
+    window.actions["edit.undo"].trigger()
+    assert np.array_equal(window.document.pattern.grid, original.grid)
+    assert layers(window).equals(original.layers)
+
+
+def test_suggestions_without_a_photo_or_for_beads(qtbot, window):
+    """A chart without its photo can still get an outline (of its colour boundaries) but not smoothing, which
+    needs the photo; a bead pattern gets neither."""
+    grid = np.full((8, 10), WHITE, np.int16)
+    grid[2:6, 2:8] = RED
+    window.document.open(Pattern(grid, plain_pattern().palette, {"title": "no photo"}), saved=True)
+    assert window.actions["stitch.outline"].isEnabled() and not window.actions["stitch.smooth"].isEnabled()
+    window.actions["stitch.outline"].trigger()
+    assert len(layers(window).backstitches) == 4
+    assert "colour boundaries only" in window.statusBar().currentMessage()
+
+    perler = load_builtin("perler")
+    window.document.open(Pattern(np.zeros((8, 10), np.int16), perler, {"title": "beads"}), saved=True)
+    for action in ("stitch.outline", "stitch.outline_paint", "stitch.smooth"):
+        assert not window.actions[action].isEnabled()

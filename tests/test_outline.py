@@ -143,3 +143,68 @@ def test_cli_refuses_bad_suggestion_input(tmp_path: Path, capsys, argv: list[str
     assert main(["convert", str(src), "--width", "20", *argv, "-o", str(tmp_path / "o.pixl")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o.pixl").exists()
+
+
+def test_a_suggestion_is_one_undo_step_that_restores_grid_palette_and_layers_exactly(dmc) -> None:
+    from pixlcraft.edit import UndoStack
+    from pixlcraft.suggest import ApplySuggestion
+
+    pattern, photo = _convert(_diagonal(), dmc, 20)
+    original = pattern.copy()
+    stack = UndoStack(pattern)
+    assert stack.push(ApplySuggestion(lambda p: outline_pattern(p, photo), "Suggested outline"))
+    assert stack.push(ApplySuggestion(lambda p: smooth_edges(p, photo), "Smooth diagonal edges"))
+    smoothed = pattern.copy()
+    assert len(pattern.layers.backstitches) and len(pattern.layers.part_stitches())
+    assert (pattern.grid != original.grid).any()  # the split cells gave up their full cross
+    stack.undo()
+    assert len(pattern.layers.part_stitches()) == 0 and len(pattern.layers.backstitches)
+    stack.undo()
+    assert np.array_equal(pattern.grid, original.grid) and pattern.layers.equals(original.layers)
+    assert pattern.palette is original.palette
+    stack.redo()
+    stack.redo()
+    assert np.array_equal(pattern.grid, smoothed.grid) and pattern.layers.equals(smoothed.layers)
+
+
+def test_asking_for_the_outline_twice_adds_nothing_the_second_time(dmc) -> None:
+    pattern, photo = _convert(_square(), dmc, 30)
+    once = outline_pattern(pattern, photo)
+    twice = outline_pattern(once, photo)
+    assert len(once.layers.backstitches) == 4
+    assert twice.layers.equals(once.layers)
+
+
+def test_without_a_photo_only_contrasting_colour_boundaries_are_outlined(dmc) -> None:
+    img = np.full((30 * PPC, 30 * PPC, 3), 255, np.uint8)
+    cv2.rectangle(img, (5 * PPC, 8 * PPC), (25 * PPC - 1, 20 * PPC - 1), (200, 30, 30), -1)  # a red block
+    pattern, _ = _convert(img, dmc, 30)
+    lines = outline_lines(pattern, None, "310")
+    segs = {tuple(s) for s in lines.cells().astype(int).tolist()}
+    assert segs == {(5, 8, 25, 8), (5, 20, 25, 20), (5, 8, 5, 20), (25, 8, 25, 20)}  # the block's four sides
+
+
+def test_a_reopened_pattern_is_measured_against_its_kept_smaller_photo(dmc) -> None:
+    from pixlcraft.imageio import decode_photo, encode_photo
+
+    big = cv2.resize(_diagonal(), (1600, 1600), interpolation=cv2.INTER_NEAREST)
+    photo = photo_from_array(big)
+    crop_opts = ConvertOptions(width=20)
+    pattern = convert_photo(photo, dmc, crop_opts).pattern
+    small = decode_photo(encode_photo(photo), Path("kept.jpg"))
+    assert small.width == 1024
+    full, kept = triangle_error(pattern, photo), triangle_error(pattern, small)
+    assert abs(full - kept) < 0.5  # the same picture, smaller: the same measure within JPEG noise
+    assert smooth_edges(pattern, small).layers.equals(smooth_edges(pattern, photo).layers)
+    other = photo_from_array(np.zeros((300, 200, 3), np.uint8))
+    with pytest.raises(InputError, match="1600×1600 image"):
+        triangle_error(pattern, other)
+
+
+def test_the_recipe_s_adjustments_apply_to_the_photo_a_suggestion_reads(dmc) -> None:
+    from pixlcraft.suggest import chart_photo
+
+    photo = photo_from_array(_diagonal())
+    plain = convert_photo(photo, dmc, ConvertOptions(width=20)).pattern
+    bright = convert_photo(photo, dmc, ConvertOptions(width=20, brightness=0.4)).pattern
+    assert chart_photo(bright, photo).mean() > chart_photo(plain, photo).mean() * 1.2

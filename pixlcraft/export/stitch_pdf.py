@@ -90,6 +90,20 @@ def thread_per_stitch_mm(fabric_count: float) -> float:
     return s * (2.0 * math.sqrt(2.0) + 2.0)
 
 
+def cover_picture(pattern: Pattern) -> np.ndarray:
+    """The cover's picture of the finished piece: the cells, and the backstitch, part stitches, knots and beads
+    over them (an outlined design looks unfinished without its outline), drawn at enough pixels per cell to
+    hold them."""
+    from ..stitch_shapes import MIN_LAYER_SCALE, draw_layers
+
+    rgb = pattern.rgb_image()
+    if pattern.layers.is_empty:
+        return rgb
+    scale = max(MIN_LAYER_SCALE, min(24, 1600 // max(pattern.width, pattern.height)))
+    img = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+    return draw_layers(img, pattern.layers, pattern.palette.rgb, scale)
+
+
 def stitches_per_skein(fabric_count: float, strands: int, skein_m: float) -> int:
     usable = STRANDS_PER_SKEIN * skein_m * 1000.0
     return int(usable // (thread_per_stitch_mm(fabric_count) * strands * ALLOWANCE))
@@ -291,7 +305,7 @@ def _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_
 
     img_top = ph - m - 56
     img_h = (ph - 2 * m) * 0.48
-    kit.draw_cells_image(c, pattern.rgb_image(), m, img_top - img_h, pw - 2 * m, img_h)
+    kit.draw_cells_image(c, cover_picture(pattern), m, img_top - img_h, pw - 2 * m, img_h)
 
     w_in, h_in = pattern.width / fc, pattern.height / fc
     stitches = sum(t.stitches for t in key)
@@ -299,7 +313,8 @@ def _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_
     brand = pattern.palette.brand
     last = first_chart + len(layout.tiles) - 1
     facts = [
-        ("Size", f"{pattern.width} × {pattern.height} stitches ({stitches:,} stitches to work)"),
+        ("Size", f"{pattern.width} × {pattern.height} stitches ({stitches:,} full crosses to work)"),
+        *([("Finer work", extra)] if (extra := pattern.layers.summary()) else []),
         ("Finished size", f"{w_in * 2.54:.1f} × {h_in * 2.54:.1f} cm ({w_in:.1f} × {h_in:.1f} in) on "
                           f"{fc:g}-count Aida"),
         ("Fabric to cut", f"{w_in * 2.54 + 10:.0f} × {h_in * 2.54 + 10:.0f} cm (5 cm spare on every side for "

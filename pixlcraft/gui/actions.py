@@ -32,7 +32,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QMenu, QMenuBar, QToo
 @dataclass(frozen=True)
 class ActionSpec:
     """One command. ``needs`` are state flags that must all be true for it to be enabled (``pattern``,
-    ``idle``, ``undo``, ``redo``, ``photo``, ``job``). ``group`` makes checkable actions exclusive (tools)."""
+    ``idle``, ``undo``, ``redo``, ``photo``, ``job``, ``stitch``: a cross-stitch pattern is open,
+    ``pattern_photo``: the open pattern has its photo). ``group`` makes checkable actions exclusive (tools)."""
 
     id: str
     text: str
@@ -95,6 +96,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "K", "knot", ("pattern",), checkable=True, group="tool"),
     ActionSpec("tool.erase_stitch", "&Erase Stitch", "Remove the backstitch, knot, bead or part stitch under the "
                "cursor", "E", "erase_stitch", ("pattern",), checkable=True, group="tool"),
+    ActionSpec("stitch.outline", "Suggest &Outline", "Add backstitch along the photo's strong edges and between "
+               "contrasting colours, in the darkest thread, as one step (Ctrl+Z removes it)", "", "",
+               ("stitch", "idle")),
+    ActionSpec("stitch.outline_paint", "Suggest Outline in Paint &Colour", "The suggested outline, in the colour "
+               "chosen in the thread list", "", "", ("stitch", "idle")),
+    ActionSpec("stitch.smooth", "Smooth &Diagonal Edges", "Where a cell straddles a slanted edge, stitch it as a "
+               "three-quarter stitch plus the neighbour's quarter when that matches the photo better", "", "",
+               ("stitch", "pattern_photo", "idle")),
     ActionSpec("tool.pan", "&Move View", "Drag to move the view (the middle or right mouse button also does)",
                "H", "pan", ("pattern",), checkable=True, group="tool"),
     # View
@@ -132,7 +141,8 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "-", "view.parts",
                 "view.backstitch", "view.knots", "-", "view.source")),
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",
-                  "-", "tool.backstitch", "tool.part", "tool.knot", "tool.erase_stitch", "-", "models.manager")),
+                  "-", "tool.backstitch", "tool.part", "tool.knot", "tool.erase_stitch", "-",
+                  "stitch.outline", "stitch.outline_paint", "stitch.smooth", "-", "models.manager")),
     ("&Help", ("help.guide", "help.shortcuts", "-", "help.about")),
 )
 """Menus in order; ``-`` is a separator and ``@name`` a sub-menu the window fills (recent files)."""

@@ -8,6 +8,7 @@ status bar), kept apart so the window itself stays a thin layout of panels and j
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 
 from ..errors import InputError
@@ -180,3 +181,92 @@ class EditingMixin:
         from ..edit import CompactPalette
 
         return self.document.push(CompactPalette())
+
+    # ------------------------------------------------------------------------------------- suggested stitches
+
+    def suggest_outline(self, in_paint_colour: bool = False) -> bool:
+        """Add the suggested backstitch outline as one undoable step, in the darkest thread or the paint colour.
+
+        Without the pattern's photo (a chart opened from an .oxs) only contrasting colour boundaries are
+        outlined, and the status bar says so."""
+        from ..edit import ensure_color
+        from ..outline import outline_pattern
+        from ..suggest import ApplySuggestion
+
+        doc = self.document
+        if doc.pattern is None:
+            return False
+        if in_paint_colour and self.paint_color is None:
+            self.statusBar().showMessage("Pick a thread colour in the list first.", 6000)
+            return False
+        paint, photo = self.paint_color if in_paint_colour else None, doc.photo
+
+        def make(pattern):
+            if paint is None:
+                return outline_pattern(pattern, photo, "auto")
+            palette, _ = ensure_color(pattern.palette, paint)
+            withpaint = pattern.copy()
+            withpaint.palette = palette
+            return outline_pattern(withpaint, photo, paint.code)
+
+        before = doc.pattern.layers.backstitches
+        command = ApplySuggestion(make, "Suggested outline")
+        if not self._push_suggestion(command):
+            self.statusBar().showMessage("No outline to add: the suggestion is already in the pattern, or the "
+                                         "picture has no edge strong enough.", 10000)
+            return False
+        lines = doc.pattern.layers.backstitches
+        new = lines.select(np.arange(len(lines)) >= len(before))
+        thread = doc.pattern.palette[int(new.colour[0])]
+        source = "" if photo is not None else " (no photo with this pattern: colour boundaries only)"
+        self.statusBar().showMessage(
+            f"Suggested outline{source}: {len(new)} backstitch lines, {new.lengths().sum():.0f} cells long, in "
+            f"{thread.code} {thread.name}. Edit it with Backstitch (L) and Erase Stitch (E); Ctrl+Z removes it.",
+            20000)
+        return True
+
+    def smooth_diagonal_edges(self) -> bool:
+        """Split cells on slanted colour edges into three-quarter + quarter stitches where the photo says so,
+        as one undoable step, and report the half-cell colour error before and after."""
+        from ..smooth_edges import smooth_edges, triangle_error
+        from ..suggest import ApplySuggestion
+
+        doc = self.document
+        if doc.pattern is None:
+            return False
+        photo = doc.photo
+        if photo is None:
+            errors.show_error(self, "Smoothing edges compares each cell with the photo the pattern was made from, "
+                              "and this pattern has no photo with it. Make the pattern from its photo again (or "
+                              "keep photos in pattern files, in Settings) and try again.", "Smooth diagonal edges")
+            return False
+        try:
+            error_before = triangle_error(doc.pattern, photo)
+        except InputError as exc:
+            errors.show_error(self, exc)
+            return False
+        command = ApplySuggestion(lambda pattern: smooth_edges(pattern, photo), "Smooth diagonal edges")
+        if not self._push_suggestion(command):
+            self.statusBar().showMessage("No edge to smooth: no cell fits the photo better split in two.", 10000)
+            return False
+        error_after = triangle_error(doc.pattern, photo)
+        n = command.cell_count
+        self.statusBar().showMessage(
+            f"Smoothed {n} cell{'' if n == 1 else 's'} on slanted edges into three-quarter + quarter stitches: "
+            f"colour error over half cells {error_before:.2f} → {error_after:.2f} ΔE00 (Ctrl+Z undoes it).", 20000)
+        return True
+
+    def _push_suggestion(self, command) -> bool:
+        """Push ``command`` with a wait cursor (it reads the whole photo: a second on a large one); a pattern
+        the suggestion cannot apply to gets a clear message."""
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return self.document.push(command)
+        except InputError as exc:
+            failure = exc
+        finally:
+            QApplication.restoreOverrideCursor()
+        errors.show_error(self, failure)
+        return False

@@ -225,6 +225,9 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             "edit.redo": self.document.redo,
             "edit.remove_confetti": self.remove_confetti,
             "edit.compact": self.compact_palette,
+            "stitch.outline": lambda: self.suggest_outline(),
+            "stitch.outline_paint": lambda: self.suggest_outline(in_paint_colour=True),
+            "stitch.smooth": lambda: self.smooth_diagonal_edges(),
             "edit.reduce": self.reduce_colors,
             "edit.merge_rare": self.merge_rare_colors,
             "edit.clear_background": self.clear_background,
@@ -575,6 +578,8 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             "undo": bool(stack and stack.can_undo),
             "redo": bool(stack and stack.can_redo),
             "photo": self.view.source.has_photo,
+            "stitch": doc.is_open and doc.pattern.palette.material.craft == "stitch",
+            "pattern_photo": doc.is_open and doc.photo is not None,
         }
         self.actions.update(state)
         undo, redo = self.actions["edit.undo"], self.actions["edit.redo"]
