@@ -320,3 +320,24 @@ def test_suggestions_without_a_photo_or_for_beads(qtbot, window):
     window.document.open(Pattern(np.zeros((8, 10), np.int16), perler, {"title": "beads"}), saved=True)
     for action in ("stitch.outline", "stitch.outline_paint", "stitch.smooth"):
         assert not window.actions[action].isEnabled()
+
+
+def test_export_dialog_says_what_a_stitch_file_cannot_hold_before_and_after(qtbot, window, tmp_path):
+    """Beads and knots in a PES: the dialog says so when the format is chosen and again beside "Saved"."""
+    import pystitch
+
+    pattern = plain_pattern(StitchLayers(knots=Points(np.array([[2 * U, 2 * U]]), RED),
+                                         beads=Points(np.array([[5 * U + U // 2, 3 * U + U // 2]]), BLACK)))
+    window.document.open(pattern, saved=True)
+    dialog = window.open_export_dialog()
+    dialog.select_format("pes")
+    note = "1 French knot is sewn as small tacks (a machine cannot wrap a knot); 1 bead is not in the file"
+    assert note in dialog.preview_text.text()
+    dialog.select_format("stitch-pdf")
+    assert "bead" not in dialog.preview_text.text()  # a chart keeps both
+    target = tmp_path / "beads.pes"
+    dialog.start_export("pes", target, {})
+    qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=30000)
+    assert dialog.status.text().startswith("Saved beads.pes") and note in dialog.status.text()
+    assert pystitch.EmbPattern.read_embroidery(pystitch.PesReader, str(target)).count_stitches() > 0
+    dialog.close()

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import InputError
 from ..fileio import protect_inputs
 from ..pattern import Pattern
 from ..settings import Settings
@@ -217,6 +218,7 @@ class ExportDialog(QDialog):
         self.runner.busy_changed.connect(self._busy)
         self.editor: OptionEditor | None = None
         self.last_written: list[Path] = []
+        self._exporting: tuple[Any, dict[str, Any]] | None = None
         self._initial = settings_defaults(settings, pattern)
         self._paths: dict[str, str] = {}
 
@@ -446,7 +448,18 @@ class ExportDialog(QDialog):
             w_mm, h_mm = p.width * float(values["cell_mm"]), p.height * float(values["cell_mm"])
         colours = len(p.used_indices())
         text = f"{p.width} × {p.height} cells, {colours} colours\n{w_mm / 10:.1f} × {h_mm / 10:.1f} cm finished"
-        self.preview_text.setText(text)
+        note = self.limits_note(self.current_format, values)
+        self.preview_text.setText(text + (f"\n\n{note}" if note else ""))
+
+    def limits_note(self, fmt, options: dict[str, Any]) -> str:
+        """What ``fmt`` cannot keep of this pattern (beads in a stitch file, part stitches in a 1-pixel PNG),
+        said before the export and again after it, as the command line does: never dropped silently."""
+        if fmt is None or self.registry is None:
+            return ""
+        try:
+            return self.registry.limits_note(fmt, self.pattern, options)
+        except InputError:
+            return ""  # an option being typed is not valid yet; the export itself will say so
 
     # ------------------------------------------------------------------------------------------- export
 
@@ -484,6 +497,7 @@ class ExportDialog(QDialog):
         ):
             return
         self.status.setText("Exporting…")
+        self._exporting = (self.registry.get_format(key), dict(options or {}))
         self.runner.start(_export_keeping, self.inputs, self.registry.export, self.pattern, key, target,
                           options or {})
 
@@ -506,7 +520,9 @@ class ExportDialog(QDialog):
     def _done(self, written: list[Path]) -> None:
         self.last_written = list(written)
         names = ", ".join(p.name for p in written)
-        self.status.setText(f"Saved {names} in {written[0].parent}" if written else "Nothing was written.")
+        note = self.limits_note(*self._exporting) if written and self._exporting else ""
+        self.status.setText((f"Saved {names} in {written[0].parent}" if written else "Nothing was written.")
+                            + (f"\n{note}" if note else ""))
         for b in (self.open_file_button, self.open_folder_button):
             b.setVisible(bool(written))
         if written:
