@@ -20,6 +20,7 @@ import numpy as np
 from . import __version__
 from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
+from .capacity import check_enough, fit_capacity, stocked, widen_for_stock
 from .color import ciede2000, linear_to_lab, srgb8_to_linear, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
 from .detail import DETAIL_CHOICES, Detail, detailed_cells
@@ -74,6 +75,11 @@ class ConvertOptions:
     contrast: float = 0.0
     saturation: float = 0.0
     """Photo adjustments in [-1, 1] (0 = none), applied to the cells' colours (:mod:`pixlcraft.adjust`)."""
+    capacity: tuple[float, ...] | None = None
+    """Cells each palette colour can make at most (a stash, :meth:`pixlcraft.stash.Stash.capacity`), or None
+    for unlimited. Then only stocked colours are used, and the pattern is the one of least total CIEDE2000
+    that stays within the stock (:mod:`pixlcraft.capacity`); the dither and the confetti clean-up are repaired
+    to stay within it too."""
     empty_background: bool = False
     """Leave the background unstitched: cells of the border's main colour connected to the border stay empty
     (:mod:`pixlcraft.background`), for logos and sprites on a plain background."""
@@ -202,7 +208,16 @@ def convert_photo(
     # 3. exact nearest palette colour for every cell
     rep.report("Matching colours", done, steps)
     allowed = usable_colors(palette, options.include_transparent, options.include_special)
+    cap = None
+    if options.capacity is not None:
+        cap = np.asarray(options.capacity, np.float64)
+        allowed = stocked(cap, len(palette))
+        if not allowed.size:
+            raise InputError(f"the stash has none of the {palette.brand} colours; add some to it, or choose the "
+                             "palette it holds.")
+        check_enough(cap, int(mask.sum()), width, height)
     idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
+    stock_all = allowed
     grid = np.full((height, width), EMPTY, np.int16)
     grid[mask] = idx
     done += 1
@@ -218,9 +233,15 @@ def convert_photo(
         rep.report(f"Choosing the best {budget} colours", done, steps)
         if np.unique(idx).size > budget:
             allowed = choose_colors(lab[mask], palette.lab, budget, allowed=allowed)
+            if cap is not None:  # the budget's pick may hold too little stock: add the fewest colours that do
+                liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
+                allowed = widen_for_stock(allowed, stock_all, cap, int(mask.sum()), liked)
             idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
             grid[mask] = idx
         done += 1
+    moved = 0
+    if cap is not None:  # exact: the nearest colours moved as little as the stock demands
+        grid[mask], moved = _fit(grid[mask], lab[mask], palette, cap, allowed, 0.0)
 
     # 5. optional dithering over the chosen colours, in linear light (see :mod:`pixlcraft.dither`)
     dithered = options.dither != "none" and options.dither_strength > 0
@@ -230,6 +251,8 @@ def convert_photo(
                       options.dither_strength, check=rep.check,
                       plain=None if options.detail == "average"
                       else adjust_linear(plain, options.brightness, options.contrast, options.saturation))
+        if cap is not None:
+            grid[mask], moved = _fit(grid[mask], lab[mask], palette, cap, allowed, REPAIR_COST)
     done += 1
 
     # 6. confetti clean-up: not on a dithered pattern, whose mixed cells are the point (the clean-up would
@@ -238,6 +261,8 @@ def convert_photo(
     if options.cleanup and not dithered:
         rep.report("Removing confetti", done, steps)
         grid, removed = remove_confetti(grid, lab, palette.lab, options.confetti_tolerance)
+        if cap is not None:
+            grid[mask], _ = _fit(grid[mask], lab[mask], palette, cap, allowed, REPAIR_COST)
     done += 1
     if options.empty_background:
         from .background import clear_background
@@ -274,7 +299,21 @@ def convert_photo(
             "app_version": __version__,
         },
     )
-    return ConvertResult(pattern, lab, removed, pattern_stats(pattern, lab))
+    stats = pattern_stats(pattern, lab)
+    if cap is not None:
+        stats["moved_for_stock"] = float(moved)
+    return ConvertResult(pattern, lab, removed, stats)
+
+
+REPAIR_COST = 0.01
+"""ΔE00 a cell is charged for leaving the colour a dither or the clean-up gave it, when the stock runs out:
+enough that only as many cells as must move do, too little to outweigh any real colour difference."""
+
+
+def _fit(idx: np.ndarray, lab: np.ndarray, palette: Palette, cap: np.ndarray, allowed: np.ndarray,
+         keep_cost: float) -> tuple[np.ndarray, int]:
+    out, moved = fit_capacity(idx, lab, palette.lab, cap, allowed, keep_cost)
+    return out.astype(np.int16), moved
 
 
 def convert_file(

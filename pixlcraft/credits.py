@@ -42,6 +42,7 @@ CREDITS: tuple[Credit, ...] = (
     Credit("reportlab", "PDF charts", "BSD", "dist:reportlab"),
     Credit("pystitch", "PES/DST embroidery files", "MIT", "dist:pystitch"),
     Credit("defusedxml", "reading OXS charts safely", "PSF-2.0", "dist:defusedxml"),
+    Credit("SciPy", "image filters, dithering gamut", "BSD-3-Clause", "dist:scipy"),
 )
 
 _LICENCE_FILE = re.compile(r"(LICEN[CS]E|COPYING|NOTICE)", re.IGNORECASE)

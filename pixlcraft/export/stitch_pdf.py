@@ -44,16 +44,19 @@ from .. import __version__
 from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern
 from ..symbols import ensure_symbols
+from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the key and its tests
+    ALLOWANCE,
+    STRANDS_PER_SKEIN,
+    skeins_needed,
+    stitches_per_skein,
+    thread_per_stitch_mm,
+)
 from . import stitch_layers_pdf as layers_pdf
 from .registry import MAX_TITLE, ExportFormat, ExportOption, sibling, write_files
 from .symbols import MAX_SYMBOLS, symbols_for
 
 if TYPE_CHECKING:
     from .pdfkit import Tile
-
-STRANDS_PER_SKEIN = 6
-ALLOWANCE = 1.5
-"""Thread actually used ÷ thread in the crosses: tails, travel on the back, the odd unpicked stitch."""
 
 BOLD_EVERY = 10
 SYMBOL_INK = 0.66
@@ -84,12 +87,6 @@ OPTIONS = (
 # ------------------------------------------------------------------------------------------------ the numbers
 
 
-def thread_per_stitch_mm(fabric_count: float) -> float:
-    """Length of one strand in one full cross stitch, millimetres (rule in the module docstring)."""
-    s = 25.4 / fabric_count
-    return s * (2.0 * math.sqrt(2.0) + 2.0)
-
-
 def cover_picture(pattern: Pattern) -> np.ndarray:
     """The cover's picture of the finished piece: the cells, and the backstitch, part stitches, knots and beads
     over them (an outlined design looks unfinished without its outline), drawn at enough pixels per cell to
@@ -102,18 +99,6 @@ def cover_picture(pattern: Pattern) -> np.ndarray:
     scale = max(MIN_LAYER_SCALE, min(24, 1600 // max(pattern.width, pattern.height)))
     img = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
     return draw_layers(img, pattern.layers, pattern.palette.rgb, scale)
-
-
-def stitches_per_skein(fabric_count: float, strands: int, skein_m: float) -> int:
-    usable = STRANDS_PER_SKEIN * skein_m * 1000.0
-    return int(usable // (thread_per_stitch_mm(fabric_count) * strands * ALLOWANCE))
-
-
-def skeins_needed(stitches: int, fabric_count: float, strands: int, skein_m: float) -> int:
-    if stitches <= 0:
-        return 0
-    need = stitches * thread_per_stitch_mm(fabric_count) * strands * ALLOWANCE
-    return max(1, math.ceil(need / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9))
 
 
 def skein_rule(fabric_count: float, strands: int, skein_m: float) -> str:
