@@ -444,15 +444,39 @@ class EditLayers(Command):
         self.change, self.color, self.label = change, color, label
 
     def _plan(self, pattern: Pattern):
-        palette, self._index = (pattern.palette, EMPTY) if self.color is None else \
+        palette, index = (pattern.palette, EMPTY) if self.color is None else \
             ensure_color(pattern.palette, self.color)
-        if self.color is not None and self._index == EMPTY:
+        if self.color is not None and index == EMPTY:
             raise InputError("a stitch needs a thread colour, not \"empty\".")
-        none = np.zeros(0, np.intp)
-        return palette, none, none, 0
+        layers = self.change(pattern.layers, index).checked(pattern.grid.shape, len(palette))
+        layers, ys, xs = _parts_replace_crosses(pattern, layers)
+        self._layers = layers
+        return palette, ys, xs, EMPTY
 
     def _plan_layers(self, pattern: Pattern, palette: Palette) -> StitchLayers:
-        return self.change(pattern.layers, self._index).checked(pattern.grid.shape, len(palette))
+        return self._layers
+
+
+def _parts_replace_crosses(pattern: Pattern, layers: StitchLayers) -> tuple[StitchLayers, np.ndarray, np.ndarray]:
+    """A part stitch placed on a full cross replaces the cross (a stitcher cannot work both in one cell):
+    the cell's cross is taken out, and for a quarter or three-quarter stitch the rest of the cell keeps the
+    cross's colour as the matching three-quarter or quarter, so the cell stays covered — the same split that
+    Smooth Diagonal Edges makes. A half stitch leaves the other half of the cell unstitched."""
+    none = np.zeros(0, np.intp)
+    if layers.quarters is None:
+        return layers, none, none
+    old = pattern.layers.quarter_grid(*pattern.grid.shape)
+    new = layers.quarters
+    placed = (new != old) & (new >= 0)
+    ys, xs = np.nonzero(placed.any(axis=2) & (pattern.grid >= 0))
+    if not ys.size:
+        return layers, none, none
+    quarters = np.array(new, copy=True)
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        if placed[y, x].sum() in (1, 3):
+            free = quarters[y, x] < 0
+            quarters[y, x, free] = pattern.grid[y, x]
+    return layers.replace(quarters=quarters), ys, xs
 
 
 # ------------------------------------------------------------------------------------------------ the stack

@@ -110,7 +110,20 @@ def photo_edge_segments(linear: np.ndarray, width: int, height: int,
     c = np.floor((u[s] - v[s] + k) / 2)
     vote(maps[3], (k - c - 1).astype(np.int64), c.astype(np.int64))
     need = (0.5 * ppc_x, 0.5 * ppc_y, 0.5 * np.hypot(ppc_x, ppc_y), 0.5 * np.hypot(ppc_x, ppc_y))
-    return [m >= n for m, n in zip(maps, need, strict=True)]
+    return [(m >= n) & _strongest_across(m, axis) for m, n, axis in zip(maps, need, (0, 1, None, None), strict=True)]
+
+
+def _strongest_across(votes: np.ndarray, axis: int | None) -> np.ndarray:
+    """Where a segment has at least the votes of its parallel neighbours one cell away (``axis``: 0 for
+    segments across, whose neighbours are above and below; 1 for segments down; None keeps all). Both sides
+    of a dark line one cell wide — an eye's rim, a whisker — are edges, but a stitcher outlines it once."""
+    if axis is None:
+        return np.ones(votes.shape, bool)
+    v = np.moveaxis(votes, axis, 0)
+    before = np.concatenate([np.full((1, *v.shape[1:]), -1.0), v[:-1]])
+    after = np.concatenate([v[1:], np.full((1, *v.shape[1:]), -1.0)])
+    keep = (v > before) & (v >= after)  # a tie keeps the first of the two
+    return np.moveaxis(keep, 0, axis)
 
 
 def contrast_segments(pattern: Pattern, contrast: float = DEFAULT_CONTRAST) -> tuple[np.ndarray, np.ndarray]:
@@ -192,13 +205,30 @@ def outline_pattern(pattern: Pattern, photo: Photo | None, colour: str = "auto",
     suggested stitch the pattern already has is not added twice, so asking again changes nothing)."""
     lines = outline_lines(pattern, photo, colour, **kwargs)
     have = pattern.layers.backstitches
-    if len(have) and len(lines):
-        rows = np.column_stack([have.xy, have.colour])
-        mine = np.column_stack([lines.xy, lines.colour])
-        flipped = np.column_stack([have.xy[:, [2, 3, 0, 1]], have.colour])
-        known = {r.tobytes() for r in rows.astype(np.int64)} | {r.tobytes() for r in flipped.astype(np.int64)}
-        lines = lines.select(np.array([r.tobytes() not in known for r in mine.astype(np.int64)], bool))
+    if len(have) and len(lines):  # a run mostly on stitches the chart has (asked again, or after a reopen)
+        known = _unit_segments(have.cells())
+        lines = lines.select(np.array([np.mean([u in known for u in _unit_segments(run[None])]) < 0.5
+                                       for run in lines.cells()], bool))
     out = pattern.copy()
     out.layers = pattern.layers.replace(backstitches=pattern.layers.backstitches.concat(lines))
     out.validate()
+    return out
+
+
+def _unit_segments(runs: np.ndarray) -> set[tuple[int, int, int, int]]:
+    """The one-cell pieces (between neighbouring grid points, either way round) of straight runs that go
+    across, down or diagonally; other lines (drawn by hand between half points) give no pieces."""
+    out: set[tuple[int, int, int, int]] = set()
+    for x1, y1, x2, y2 in np.asarray(runs, np.float64).reshape(-1, 4):
+        dx, dy = x2 - x1, y2 - y1
+        steps = max(abs(dx), abs(dy))
+        if steps == 0 or not float(steps).is_integer() or (dx and dy and abs(dx) != abs(dy)):
+            continue
+        if not all(float(v).is_integer() for v in (x1, y1)):
+            continue
+        sx, sy = int(np.sign(dx)), int(np.sign(dy))
+        for k in range(int(steps)):
+            a = (int(x1) + k * sx, int(y1) + k * sy)
+            b = (a[0] + sx, a[1] + sy)
+            out.add((*min(a, b), *max(a, b)))
     return out

@@ -33,7 +33,7 @@ from .errors import InputError, PatternFileError
 from .fileio import atomic_write, existing_file
 from .palette import Palette
 from .sizing import MAX_CELLS
-from .stitch_shapes import draw_layers
+from .stitch_shapes import MIN_LAYER_SCALE, draw_layers
 from .stitches import MAX_ITEMS, UNITS_PER_CELL, LayerCounts, StitchLayers
 
 EMPTY = -1
@@ -434,6 +434,18 @@ def _read_layer_tables(zf: zipfile.ZipFile, doc: dict[str, Any], version: int, p
 
 
 # ------------------------------------------------------------------------------------------------ .png
+
+
+def picture(pattern: Pattern, max_side: int = 1600) -> np.ndarray:
+    """The finished piece as an image: the cells (RGBA when some are empty) with the stitch layers painted over
+    them at enough pixels per cell to hold them (a cover, a preview: an outlined design looks unfinished
+    without its outline, and a split cell would look like a hole)."""
+    img = pattern.rgba_image() if pattern.empty_count else pattern.rgb_image()
+    if pattern.layers.is_empty:
+        return img
+    scale = max(MIN_LAYER_SCALE, min(24, max_side // max(pattern.width, pattern.height)))
+    img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    return draw_layers(img, pattern.layers, pattern.palette.rgb, scale)
 
 
 def save_png(pattern: Pattern, path: str | Path, scale: int = 1) -> None:

@@ -134,15 +134,20 @@ def test_part_stitch_tool_places_half_quarter_and_three_quarter_by_click_and_mod
     q = layers(window).quarters
     want = np.full(4, NO_STITCH)
     want[list(FORWARD)] = RED
+    # each replaced the cell's white cross: a half leaves the other half bare, a quarter or three-quarter keeps
+    # white on the rest of the cell, so it stays covered
     assert q[3, 2].tolist() == want.tolist()
-    assert q[3, 4].tolist() == [RED, NO_STITCH, NO_STITCH, NO_STITCH]
-    three = np.full(4, NO_STITCH)
+    assert q[3, 4].tolist() == [RED, WHITE, WHITE, WHITE]
+    three = np.full(4, WHITE)
     three[list(part_quarters("three-quarter", BOTTOM_LEFT))] = BLUE
-    assert q[3, 5].tolist() == three.tolist() and (three == NO_STITCH).sum() == 1
+    assert q[3, 5].tolist() == three.tolist() and (three == WHITE).sum() == 1
     assert (q >= 0).any(axis=2).sum() == 3  # nothing else
+    grid = window.document.pattern.grid
+    assert (grid[3, [2, 4, 5]] == -1).all() and (grid == WHITE).sum() == 80 - 3
 
     window.actions["edit.undo"].trigger()
     assert layers(window).quarters[3, 5].tolist() == [NO_STITCH] * 4
+    assert window.document.pattern.grid[3, 5] == WHITE  # the cross is back
     window.actions["edit.undo"].trigger()
     window.actions["edit.undo"].trigger()
     assert layers(window).is_empty
@@ -335,9 +340,32 @@ def test_export_dialog_says_what_a_stitch_file_cannot_hold_before_and_after(qtbo
     assert note in dialog.preview_text.text()
     dialog.select_format("stitch-pdf")
     assert "bead" not in dialog.preview_text.text()  # a chart keeps both
+    image = dialog.preview.pixmap().toImage()
+    dark = [(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+            if image.pixelColor(x, y).lightness() < 80]
+    assert dark  # the white pattern's preview shows the black bead and the red knot, as the cover will
     target = tmp_path / "beads.pes"
     dialog.start_export("pes", target, {})
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=30000)
     assert dialog.status.text().startswith("Saved beads.pes") and note in dialog.status.text()
     assert pystitch.EmbPattern.read_embroidery(pystitch.PesReader, str(target)).count_stitches() > 0
     dialog.close()
+
+
+def test_a_split_cell_is_filled_edge_to_edge_and_the_hover_names_its_stitches(qtbot, window):
+    """A three-quarter stitch with the neighbour's quarter (what Smooth Diagonal Edges makes) covers the whole
+    cell on screen — no white notches — and pointing at it names both stitches, not "empty"."""
+    quarters = StitchLayers().quarter_grid(8, 10)
+    quarters[3, 4] = [RED, RED, BLUE, RED]  # TL, TR, BL, BR: red three-quarter, blue quarter bottom-left
+    pattern = plain_pattern(StitchLayers(quarters))
+    pattern.grid[3, 4] = -1
+    window.document.open(pattern, saved=True)
+    window.canvas.fit()
+    qtbot.wait(50)
+    palette = window.document.pattern.palette
+    red, blue = palette[RED].rgb, palette[BLUE].rgb
+    for fx, fy, want in ((0.5, 0.5, red), (0.3, 0.3, red), (0.85, 0.15, red), (0.7, 0.7, red), (0.15, 0.85, blue),
+                         (0.3, 0.6, red), (0.08, 0.8, blue)):
+        assert near(rgb_at(window, at(window, 4 + fx, 3 + fy)), want, 40), (fx, fy)
+    window._hovered(3, 4)
+    assert window.hover_label.text() == "Row 4, column 5 · three-quarter 321 Red, quarter 797 Royal Blue"

@@ -208,3 +208,26 @@ def test_the_recipe_s_adjustments_apply_to_the_photo_a_suggestion_reads(dmc) -> 
     plain = convert_photo(photo, dmc, ConvertOptions(width=20)).pattern
     bright = convert_photo(photo, dmc, ConvertOptions(width=20, brightness=0.4)).pattern
     assert chart_photo(bright, photo).mean() > chart_photo(plain, photo).mean() * 1.2
+
+
+def test_a_band_one_cell_wide_is_outlined_once_not_on_both_sides(dmc) -> None:
+    img = np.full((30 * PPC, 30 * PPC, 3), 255, np.uint8)
+    img[15 * PPC:16 * PPC, 5 * PPC:25 * PPC] = (200, 40, 40)
+    pattern, photo = _convert(img, dmc, 30)
+    segs = outline_lines(pattern, photo, "310").cells().astype(int).tolist()
+    assert len(segs) == 1 and segs[0][1] == segs[0][3] in (15, 16) and (segs[0][0], segs[0][2]) == (5, 25)
+
+
+def test_outline_again_from_the_reopened_pattern_s_smaller_photo_adds_almost_nothing(dmc) -> None:
+    from pixlcraft.imageio import decode_photo, encode_photo
+
+    img = np.full((60 * PPC * 3, 60 * PPC * 3, 3), 255, np.uint8)
+    cv2.circle(img, (90 * PPC, 90 * PPC), 60 * PPC, (0, 0, 0), 12, cv2.LINE_AA)
+    cv2.rectangle(img, (20 * PPC, 20 * PPC), (70 * PPC, 50 * PPC), (30, 60, 170), -1)
+    photo = photo_from_array(img)
+    pattern = convert_photo(photo, dmc, ConvertOptions(width=60)).pattern
+    once = outline_pattern(pattern, photo)
+    kept = decode_photo(encode_photo(photo), Path("kept.jpg"))
+    again = outline_pattern(once, kept)
+    added = len(again.layers.backstitches) - len(once.layers.backstitches)
+    assert len(once.layers.backstitches) > 20 and added <= len(once.layers.backstitches) // 10

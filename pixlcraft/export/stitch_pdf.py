@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import __version__
 from ..jobs import Reporter
-from ..pattern import EMPTY, Pattern
+from ..pattern import EMPTY, Pattern, picture
 from ..symbols import ensure_symbols
 from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the key and its tests
     ALLOWANCE,
@@ -85,20 +85,6 @@ OPTIONS = (
 
 
 # ------------------------------------------------------------------------------------------------ the numbers
-
-
-def cover_picture(pattern: Pattern) -> np.ndarray:
-    """The cover's picture of the finished piece: the cells, and the backstitch, part stitches, knots and beads
-    over them (an outlined design looks unfinished without its outline), drawn at enough pixels per cell to
-    hold them."""
-    from ..stitch_shapes import MIN_LAYER_SCALE, draw_layers
-
-    rgb = pattern.rgb_image()
-    if pattern.layers.is_empty:
-        return rgb
-    scale = max(MIN_LAYER_SCALE, min(24, 1600 // max(pattern.width, pattern.height)))
-    img = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
-    return draw_layers(img, pattern.layers, pattern.palette.rgb, scale)
 
 
 def skein_rule(fabric_count: float, strands: int, skein_m: float) -> str:
@@ -290,7 +276,7 @@ def _cover(c, pattern, key, layout, title, options, mode_name, first_chart, key_
 
     img_top = ph - m - 56
     img_h = (ph - 2 * m) * 0.48
-    kit.draw_cells_image(c, cover_picture(pattern), m, img_top - img_h, pw - 2 * m, img_h)
+    kit.draw_cells_image(c, picture(pattern)[..., :3], m, img_top - img_h, pw - 2 * m, img_h)
 
     w_in, h_in = pattern.width / fc, pattern.height / fc
     stitches = sum(t.stitches for t in key)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -41,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import InputError
 from ..fileio import protect_inputs
-from ..pattern import Pattern
+from ..pattern import Pattern, picture
 from ..settings import Settings
 from . import errors
 from .bridge import JobRunner
@@ -219,6 +220,7 @@ class ExportDialog(QDialog):
         self.editor: OptionEditor | None = None
         self.last_written: list[Path] = []
         self._exporting: tuple[Any, dict[str, Any]] | None = None
+        self._picture = None
         self._initial = settings_defaults(settings, pattern)
         self._paths: dict[str, str] = {}
 
@@ -370,6 +372,7 @@ class ExportDialog(QDialog):
         reduced = self.reduce(limit)
         if reduced is not None:
             self.pattern = reduced.copy()
+            self._picture = None
             self._format_changed(self.list.currentItem(), None)
 
     def format_keys(self) -> list[str]:
@@ -428,15 +431,19 @@ class ExportDialog(QDialog):
 
     def _update_preview(self) -> None:
         p = self.pattern
-        image = numpy_to_qimage(p.rgba_image() if p.empty_count else p.rgb_image())
-        pix = QPixmap.fromImage(image)
         side = PREVIEW_PX - 8
-        scale = max(1, side // max(p.width, p.height))
-        if max(p.width, p.height) * scale <= side:
-            pix = pix.scaled(p.width * scale, p.height * scale, Qt.AspectRatioMode.KeepAspectRatio,
+        if self._picture is None:  # with backstitch and part stitches drawn, as on the chart's cover
+            self._picture = numpy_to_qimage(np.ascontiguousarray(picture(p, max_side=2 * side)))
+        pix = QPixmap.fromImage(self._picture)
+        w, h = pix.width(), pix.height()
+        scale = max(1, side // max(w, h))
+        if max(w, h) * scale <= side:
+            pix = pix.scaled(w * scale, h * scale, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.FastTransformation)
         else:
-            pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+            pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation if w > p.width
+                             else Qt.TransformationMode.FastTransformation)
         self.preview.setPixmap(pix)
         m = p.palette.material
         w_mm, h_mm = m.size_mm(p.width, p.height)

@@ -28,12 +28,14 @@ change cells; Ctrl+Z undoes. Edit ▸ Reduce Colours… merges to fewer colours.
 a bead plan or a brick parts list.</li>
 </ol>
 <h3>Backstitch, part stitches and knots (cross-stitch)</h3>
-<p>Pattern ▸ <b>Suggest Outline</b> adds backstitch along the photo's strong edges in the darkest thread, and
-<b>Smooth Diagonal Edges</b> turns cells on a slanted edge into three-quarter and quarter stitches where that
+<p>Pattern ▸ <b>Suggest Outline</b> adds backstitch along the photo's strong edges in the darkest thread (or,
+with <b>Suggest Outline in Paint Colour</b>, in the thread chosen in the list), and <b>Smooth Diagonal
+Edges</b> turns cells on a slanted edge into three-quarter and quarter stitches where that
 matches the photo better; each is one step that Ctrl+Z takes back. Draw your own with Backstitch (L: click
 points, Shift for straight lines), Part Stitch (T: half; Shift quarter, Ctrl three-quarter) and French Knot
-(K), in the colour chosen in the thread list; Erase Stitch (E) removes one. The View menu hides or shows each
-kind.</p>
+(K), in the colour chosen in the thread list — a part stitch on a full cross replaces it, and a quarter or
+three-quarter keeps the cross's colour on the rest of the cell; Erase Stitch (E) removes one. The View
+menu hides or shows each kind.</p>
 <p>Your work is autosaved while you edit; after a crash PixlCraft offers to recover it.</p>
 """
 

@@ -5,9 +5,10 @@ with thousands of backstitches costs a few path fills per repaint, not thousands
 
 How each layer looks, chosen so a glance tells them apart and a part stitch shows its direction:
 
-* a quarter stitch is a thin triangle from its corner to the cell centre, widest at the centre, so a half
-  stitch (two opposite quarters) reads as a diamond along its diagonal and a three-quarter stitch as that
-  diamond plus one more point; with symbols on, the colour's symbol sits small on the part stitch;
+* part stitches fill the part of the cell they cover, the same shapes as the PDF chart and the PNG
+  (:func:`pixlcraft.stitch_shapes.quarter_shapes`): a half stitch is the band along its diagonal, a quarter
+  the corner triangle, so a three-quarter stitch with its neighbour's quarter fills the cell with no gap;
+  with symbols on, the colour's symbol sits small on the part stitch;
 * a backstitch is a thick round-capped line in its thread colour, with a thin dark edge so it shows on a cell
   of its own colour;
 * a French knot is a solid dot, a bead a small ring (a bead has a hole).
@@ -23,10 +24,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 
 from ..pattern import Pattern
+from ..stitch_shapes import quarter_shapes
 from ..stitches import BOTTOM_LEFT, BOTTOM_RIGHT, TOP_LEFT, TOP_RIGHT, UNITS_PER_CELL, Points
 
-PART_HALF_WIDTH = 0.24
-"""Half the width of a quarter stitch's triangle at the cell centre, in cells."""
 _CORNER = {TOP_LEFT: (0.0, 0.0), TOP_RIGHT: (1.0, 0.0), BOTTOM_LEFT: (0.0, 1.0), BOTTOM_RIGHT: (1.0, 1.0)}
 EDGE = QColor(30, 30, 30, 170)
 
@@ -75,32 +75,28 @@ def _paint_parts(p: QPainter, pattern: Pattern, view: LayerView) -> None:
     if not (quarters >= 0).any():
         return
     cell, ox, oy = view.cell, view.origin.x(), view.origin.y()
-    w = PART_HALF_WIDTH * cell
-    edge = QPen(EDGE, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    edge = QPen(EDGE, 1.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    bits = np.array([1 << q for q in range(4)], np.int64)
     for colour in np.unique(quarters[quarters >= 0]).tolist():
+        masks = ((quarters == colour) * bits).sum(axis=2)
         path = QPainterPath()
-        path.setFillRule(Qt.FillRule.WindingFill)  # neighbouring quarters overlap near the centre: fill the union
-        for q, (fx, fy) in _CORNER.items():
-            rows, cols = np.nonzero(quarters[:, :, q] == colour)
-            # the perpendicular to this quarter's diagonal, in pixels
-            nx, ny = (w / 2**0.5, -w / 2**0.5) if q in (TOP_LEFT, BOTTOM_RIGHT) else (w / 2**0.5, w / 2**0.5)
-            if q in (BOTTOM_LEFT, BOTTOM_RIGHT):  # every triangle wound the same way, so overlaps add up
-                nx, ny = -nx, -ny
-            for r, c in zip((rows + r0).tolist(), (cols + c0).tolist(), strict=True):
-                cx, cy = ox + (c + 0.5) * cell, oy + (r + 0.5) * cell
-                path.moveTo(ox + (c + fx) * cell, oy + (r + fy) * cell)
-                path.lineTo(cx + nx, cy + ny)
-                path.lineTo(cx - nx, cy - ny)
+        path.setFillRule(Qt.FillRule.WindingFill)
+        for r, c in zip(*np.nonzero(masks), strict=True):
+            x0, y0 = ox + (int(c) + c0) * cell, oy + (int(r) + r0) * cell
+            for shape in quarter_shapes(int(masks[r, c])):
+                path.moveTo(x0 + shape[0][0] * cell, y0 + shape[0][1] * cell)
+                for fx, fy in shape[1:]:
+                    path.lineTo(x0 + fx * cell, y0 + fy * cell)
                 path.closeSubpath()
-        if cell >= 8:  # a dark edge first, the fill over it: a half stitch shows no seam across its middle
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(_rgb(pattern, colour))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # shapes that share an edge leave no seam
+        p.drawPath(path)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if cell >= 8:  # the shapes' outline, so a part stitch shows where it differs from its neighbour
             p.setPen(edge)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawPath(path)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(_rgb(pattern, colour))
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # an antialiased fill leaves a hairline seam
-        p.drawPath(path)  # where two quarters meet; the antialiased edge under it keeps the outline smooth
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     if view.symbols is not None:
         _paint_part_symbols(p, pattern, quarters, view)
 

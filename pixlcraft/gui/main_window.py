@@ -549,12 +549,30 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             return
         index = int(pattern.grid[row, col])
         where = f"Row {row + 1}, column {col + 1}"
+        parts = self._hovered_parts(pattern, row, col)
         if index == EMPTY:
-            self.hover_label.setText(f"{where} · empty")
+            self.hover_label.setText(f"{where} · {parts or 'empty'}")
             return
         e = pattern.palette[index]
         symbol = self.canvas.symbols.get(index, "")
-        self.hover_label.setText(f"{where} · {pattern.palette.brand} {e.code} {e.name} · {e.hex} · symbol {symbol}")
+        self.hover_label.setText(f"{where} · {pattern.palette.brand} {e.code} {e.name} · {e.hex} · symbol {symbol}"
+                                 + (f" · {parts}" if parts else ""))
+
+    @staticmethod
+    def _hovered_parts(pattern, row: int, col: int) -> str:
+        """The part stitches in a cell in words: "three-quarter 310 Black, quarter 321 Red"."""
+        from ..stitches import part_kind
+
+        quarters = pattern.layers.quarters
+        if quarters is None or not (quarters[row, col] >= 0).any():
+            return ""
+        cell = quarters[row, col]
+        words = []
+        for colour in dict.fromkeys(int(c) for c in cell if c >= 0):
+            mask = sum(1 << q for q in range(4) if cell[q] == colour)
+            e = pattern.palette[colour]
+            words.append(f"{part_kind(mask)} {e.code} {e.name}")
+        return ", ".join(words)
 
     def _update_info(self) -> None:
         p = self.document.pattern
