@@ -15,12 +15,25 @@ the stash solver thought two would do would be worse than either number alone.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .pattern import Pattern
 
 STRANDS_PER_SKEIN = 6
 ALLOWANCE = 1.5
 """Thread actually used ÷ thread in the crosses: tails, travel on the back, the odd unpicked stitch."""
 DEFAULT_STRANDS = 2
 DEFAULT_SKEIN_M = 8.0
+BACKSTITCH_FACTOR = 3.0
+BACKSTITCH_STRANDS = 1
+KNOT_MM = 20.0
+"""The finer work's thread (the chart key states these): backstitch takes 3 × its line on the fabric (the back
+carries two units for each on the front), in 1 strand unless a line says otherwise; a French knot about
+20 mm of each strand (two wraps, the pass through and the travel to the next)."""
 
 
 def thread_per_stitch_mm(fabric_count: float) -> float:
@@ -46,7 +59,66 @@ def stitches_per_metre(fabric_count: float, strands: int = DEFAULT_STRANDS) -> f
 
 def skeins_needed(stitches: int, fabric_count: float, strands: int = DEFAULT_STRANDS,
                   skein_m: float = DEFAULT_SKEIN_M) -> int:
-    if stitches <= 0:
+    return skeins_for_mm(stitches * stitch_thread_mm(fabric_count, strands), skein_m) if stitches > 0 else 0
+
+
+def skeins_for_mm(mm: float, skein_m: float = DEFAULT_SKEIN_M) -> int:
+    """Whole skeins for ``mm`` of single strand (0 for none, else at least 1)."""
+    if mm <= 0:
         return 0
-    need = stitches * stitch_thread_mm(fabric_count, strands)
-    return max(1, math.ceil(need / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9))
+    return max(1, math.ceil(mm / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9))
+
+
+@dataclass(frozen=True)
+class LayerUse:
+    """What one thread does beside its full crosses, and the thread that takes (mm of single strand)."""
+
+    part_stitches: int = 0
+    quarters: int = 0
+    backstitches: int = 0
+    backstitch_cells: float = 0.0
+    backstitch_strands: tuple[int, ...] = ()
+    backstitch_mm: float = 0.0
+    knots: int = 0
+    knot_mm: float = 0.0
+    beads: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.part_stitches or self.backstitches or self.knots or self.beads)
+
+
+def layer_use(pattern: Pattern, fabric_count: float, strands: int) -> dict[int, LayerUse]:
+    """Per palette index that has any finer work, its counts and thread (rules in the module docstring)."""
+    layers = pattern.layers
+    if layers.is_empty:
+        return {}
+    n = len(pattern.palette)
+    counts = pattern.layer_counts()
+    cell_mm = 25.4 / fabric_count
+    lines = layers.backstitches
+    line_strands = np.where(lines.strands == 0, BACKSTITCH_STRANDS, lines.strands).astype(np.float64)
+    line_mm = np.bincount(lines.colour.astype(np.int64), lines.lengths() * line_strands, minlength=n)[:n]
+    knot_strands = np.where(layers.knots.strands == 0, strands, layers.knots.strands).astype(np.float64)
+    knot_mm = np.bincount(layers.knots.colour.astype(np.int64), knot_strands, minlength=n)[:n] * KNOT_MM
+    out = {}
+    for i in np.flatnonzero(layers.used(n)).tolist():
+        out[i] = LayerUse(
+            int(counts.part_stitches[i]), int(counts.quarters[i]), int(counts.backstitches[i]),
+            float(counts.backstitch_length[i]),
+            tuple(sorted({int(s) for s in line_strands[lines.colour == i].tolist()})),
+            float(line_mm[i] * cell_mm * BACKSTITCH_FACTOR), int(counts.knots[i]), float(knot_mm[i]),
+            int(counts.beads[i]))
+    return out
+
+
+def thread_need_mm(pattern: Pattern, fabric_count: float, strands: int = DEFAULT_STRANDS) -> np.ndarray:
+    """(len(palette),) single-strand millimetres each thread of ``pattern`` takes: its full crosses, its part
+    stitches (a quarter is a quarter cross), backstitches and knots, + :data:`ALLOWANCE` — what the chart key
+    turns into skeins and the buy list compares with the stash."""
+    n = len(pattern.palette)
+    per = thread_per_stitch_mm(fabric_count) * strands
+    need = pattern.counts().astype(np.float64)[:n] * per
+    for i, use in layer_use(pattern, fabric_count, strands).items():
+        need[i] += use.quarters / 4 * per + use.backstitch_mm + use.knot_mm
+    return need * ALLOWANCE

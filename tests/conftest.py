@@ -26,6 +26,12 @@ import pytest  # noqa: E402
 from tiny_models import TinyModels, build_tiny_models  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _own_stash_folder(tmp_path_factory, monkeypatch):
+    """Every test starts with an empty stash of its own: never the user's, never another test's."""
+    monkeypatch.setenv("PIXLCRAFT_STASH_DIR", str(tmp_path_factory.mktemp("stash")))
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     """Folders of a tiny SDXL base, TAESD-XL, two ControlNets, DPT, CLIP and a LoRA (built once, ~2 s)."""

@@ -227,3 +227,21 @@ def test_models_list_path_and_download(tiny_models, cache, capsys):
     assert "HF_HUB_OFFLINE" in err and err.strip().count("\n") == 0
     assert main(["models", "download", "someone/unknown"]) == 2
     assert "--role" in capsys.readouterr().err
+
+
+def test_generate_from_a_stash_uses_only_its_beads_and_never_more(tiny_models, cache, tmp_path, capsys):
+    """96 cells from a bead stash of 30 + 30 + 40 + 200: only those four colours, none beyond its count."""
+    stash = tmp_path / "beads.csv"
+    stash.write_text("code,quantity\nEvergreen,30\nLavender,30\nFlamingo,40\nCharcoal,200\n", encoding="utf-8")
+    out = tmp_path / "rose.pixl"
+    assert main(_args(tiny_models, out, "--stash", str(stash))) == 0
+    pattern = load_pixl(out)
+    counts = pattern.counts()
+    used = {pattern.palette[i].code: int(counts[i]) for i in np.flatnonzero(counts)}
+    limits = {"80-15179": 30, "80-15182": 30, "80-15203": 40, "80-15207": 200}
+    assert set(used) <= set(limits) and all(used[c] <= limits[c] for c in used) and sum(used.values()) == 96
+    assert pattern.metadata["recipe"]["stash"]["family"] == "bead"
+    too_small = tmp_path / "few.csv"
+    too_small.write_text("code,quantity\nEvergreen,10\n", encoding="utf-8")
+    assert main(_args(tiny_models, tmp_path / "no.pixl", "--stash", str(too_small))) == 2
+    assert "has enough for 10 cells, but this 12×8 pattern has 96" in capsys.readouterr().err

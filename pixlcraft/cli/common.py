@@ -85,6 +85,28 @@ def add_palette_args(p: argparse.ArgumentParser) -> None:
                         "allowed)")
 
 
+def add_stash_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stash", metavar="FILE|default",
+                   help="make the pattern from what you own: 'default' is your stash (pixlcraft stash …), or a "
+                        "stash CSV (code, quantity columns); no colour is used more than the stash holds")
+    p.add_argument("--strands", type=int, default=2, metavar="N",
+                   help="threads: strands per cross stitch, for how far a skein goes with --stash (default 2)")
+
+
+def stash_options(args: argparse.Namespace, palette):
+    """``(stash, rule)`` for ``--stash``, or ``(None, None)`` without it."""
+    source = getattr(args, "stash", None)
+    if source is None:
+        return None, None
+    from ..stash.use import rule_for, stash_for
+
+    if not source.strip():
+        raise InputError("--stash is empty; give 'default' (your stash) or a stash CSV file.")
+    if not 1 <= args.strands <= 6:
+        raise InputError(f"--strands must be 1 to 6, the strands in a skein (got {args.strands}).")
+    return stash_for(palette, source), rule_for(palette, args.strands)
+
+
 def load_palette(args: argparse.Namespace):
     """The palette named by ``--palette``, restricted by ``--owned`` when given."""
     from ..palette import read_owned_codes, resolve_palette

@@ -11,6 +11,7 @@ from .cleanup import add_cleanup_args, apply_cleanup, refuse_stray_cleanup_optio
 from .common import (
     ProgressBar,
     add_palette_args,
+    add_stash_args,
     check_output,
     finite_float,
     load_palette,
@@ -19,13 +20,14 @@ from .common import (
     print_counts,
     print_summary,
     save_pattern_file,
+    stash_options,
 )
 
 ORDER = 10
 PATTERN_SUFFIXES = (".pixl", ".oxs")
 _PHOTO_ONLY = {"width": "--width", "height": "--height", "crop": "--crop", "max_colors": "--max-colors",
                "confetti_tolerance": "--confetti-tolerance", "owned": "--owned",
-               "dither_strength": "--dither-strength"}
+               "dither_strength": "--dither-strength", "stash": "--stash"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True,
                    help="output file: .pixl (project), .png (one pixel per cell) or .oxs (open cross-stitch chart)")
     add_palette_args(p)
+    add_stash_args(p)
     p.add_argument("--width", type=int, help="width in cells (stitches, beads, studs)")
     p.add_argument("--height", type=int, help="height in cells; with --width too, the photo's centre is cropped")
     p.add_argument("--crop", metavar="X,Y,W,H", help="use only this rectangle of the photo (pixels)")
@@ -127,6 +130,11 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.confetti_tolerance is not None:
         options.confetti_tolerance = args.confetti_tolerance
+    stash, rule = stash_options(args, palette)
+    if stash is not None:
+        from ..stash.use import capacity_for
+
+        options.capacity = capacity_for(palette, stash, rule)
     photo = load_photo(args.input)
     if args.cleanup_first:
         # The pattern size comes from the photo as given: the cleaned copy's pixel size is rounded and could
@@ -146,8 +154,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     pattern = _suggest(result.pattern, photo, args)
+    if stash is not None:
+        from ..stash.use import record_stash
+
+        record_stash(pattern, stash, rule, args.stash)
     _save(pattern, args)
     print_summary(pattern, result.stats, args.output, result.confetti_removed)
+    if stash is not None:
+        moved = int(result.stats.get("moved_for_stock", 0))
+        print(f"  from the stash: {moved:,} cell{'s' if moved != 1 else ''} took another colour than their nearest"
+              " because its stock ran out" if moved else "  from the stash: it holds enough of every colour")
     if not pattern.layers.is_empty:
         print(f"  added {pattern.layers.summary()}")
         if Path(args.output).suffix.lower() == ".png":

@@ -16,10 +16,12 @@ from .common import (
     EXIT_INTERRUPTED,
     ProgressBar,
     add_palette_args,
+    add_stash_args,
     check_output,
     finite_float,
     load_palette,
     print_counts,
+    stash_options,
 )
 
 ORDER = 20
@@ -39,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negative-prompt", metavar="TEXT", help="what it should not show")
     p.add_argument("--image", metavar="PHOTO", help="a photo whose layout the pattern keeps (ControlNet)")
     add_palette_args(p)
+    add_stash_args(p)
     p.add_argument("--max-colors", type=int, metavar="K",
                    help="use at most K palette colours (default: 24 for palettes of more than 40 colours, such as "
                         "DMC; 0 = every colour)")
@@ -187,6 +190,14 @@ def run(args: argparse.Namespace) -> int:
     if args.lora and args.lora.lower().endswith(".safetensors") and not Path(args.lora).is_file():
         raise InputError(f"the LoRA file '{args.lora}' does not exist.")
     palette = load_palette(args)
+    stash, rule = stash_options(args, palette)
+    if stash is not None:  # the optimiser chooses among the stocked colours; the stock is enforced after it
+        from ..capacity import check_enough
+        from ..stash.use import stocked_palette
+
+        palette = stocked_palette(palette, stash, rule)
+        if args.width and args.height:  # an impossible size is refused now, not after the run
+            check_enough(stash.capacity(palette, rule), args.width * args.height, args.width, args.height)
     image = args.image
     if args.cleanup_first:
         if not args.image:
@@ -199,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         palette=palette,
         max_colors=args.max_colors,
         cleanup=not args.no_cleanup,
-        include_special=args.include_special or bool(args.owned),
+        include_special=args.include_special or bool(args.owned) or stash is not None,
         width=args.width,
         height=args.height,
         recipe=args.recipe,
@@ -255,6 +266,13 @@ def run(args: argparse.Namespace) -> int:
         bars.close()
 
     # 3. write and summarise
+    if stash is not None:
+        from ..stash.use import fit_to_stash, record_stash
+
+        result.pattern, moved = fit_to_stash(result.pattern, stash, rule)
+        record_stash(result.pattern, stash, rule, args.stash)
+        if moved:
+            print(f"pixlcraft: {moved:,} cells took the nearest colour the stash still had.", file=sys.stderr)
     save_pattern(result.pattern, args.output, scale=args.scale)
     if args.save_reference and result.reference is not None:
         _save_png(result.reference, args.save_reference)

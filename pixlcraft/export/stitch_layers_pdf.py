@@ -27,69 +27,29 @@ Assumptions, stated because the numbers rest on them:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..pattern import Pattern
 from ..stitch_shapes import BEAD_RADIUS, KNOT_RADIUS, part_polygons, polygon_centre
+from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the key and its tests
+    BACKSTITCH_FACTOR,
+    BACKSTITCH_STRANDS,
+    KNOT_MM,
+    LayerUse,
+    layer_use,
+)
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
     from .pdfkit import Tile
 
-BACKSTITCH_FACTOR = 3.0
-BACKSTITCH_STRANDS = 1
-KNOT_MM = 20.0
 LINE_SHARE = 0.2
 """Backstitch width as a share of the cell: thicker than the bold grid lines, so an outline reads at a glance."""
 PART_SYMBOL_SHARE = 0.55
 """A part stitch's symbol, relative to a full cross's: it has to fit its triangle."""
-
-
-@dataclass(frozen=True)
-class LayerUse:
-    """What one thread does beside its full crosses, and the thread that takes (mm of single strand)."""
-
-    part_stitches: int = 0
-    quarters: int = 0
-    backstitches: int = 0
-    backstitch_cells: float = 0.0
-    backstitch_strands: tuple[int, ...] = ()
-    backstitch_mm: float = 0.0
-    knots: int = 0
-    knot_mm: float = 0.0
-    beads: int = 0
-
-    @property
-    def any(self) -> bool:
-        return bool(self.part_stitches or self.backstitches or self.knots or self.beads)
-
-
-def layer_use(pattern: Pattern, fabric_count: float, strands: int) -> dict[int, LayerUse]:
-    """Per palette index that has any finer work, its counts and thread (rules in the module docstring)."""
-    layers = pattern.layers
-    if layers.is_empty:
-        return {}
-    n = len(pattern.palette)
-    counts = pattern.layer_counts()
-    cell_mm = 25.4 / fabric_count
-    lines = layers.backstitches
-    line_strands = np.where(lines.strands == 0, BACKSTITCH_STRANDS, lines.strands).astype(np.float64)
-    line_mm = np.bincount(lines.colour.astype(np.int64), lines.lengths() * line_strands, minlength=n)[:n]
-    knot_strands = np.where(layers.knots.strands == 0, strands, layers.knots.strands).astype(np.float64)
-    knot_mm = np.bincount(layers.knots.colour.astype(np.int64), knot_strands, minlength=n)[:n] * KNOT_MM
-    out = {}
-    for i in np.flatnonzero(layers.used(n)).tolist():
-        out[i] = LayerUse(
-            int(counts.part_stitches[i]), int(counts.quarters[i]), int(counts.backstitches[i]),
-            float(counts.backstitch_length[i]),
-            tuple(sorted({int(s) for s in line_strands[lines.colour == i].tolist()})),
-            float(line_mm[i] * cell_mm * BACKSTITCH_FACTOR), int(counts.knots[i]), float(knot_mm[i]),
-            int(counts.beads[i]))
-    return out
 
 
 def layer_rule(fabric_count: float) -> str:

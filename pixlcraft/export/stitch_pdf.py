@@ -47,8 +47,10 @@ from ..symbols import ensure_symbols
 from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the key and its tests
     ALLOWANCE,
     STRANDS_PER_SKEIN,
+    skeins_for_mm,
     skeins_needed,
     stitches_per_skein,
+    thread_need_mm,
     thread_per_stitch_mm,
 )
 from . import stitch_layers_pdf as layers_pdf
@@ -123,17 +125,11 @@ def thread_key(pattern: Pattern, fabric_count: float = 14.0, strands: int = 2, s
     symbols_for(len(used))  # more threads than symbols: the clear error, before any page is drawn
     assigned = ensure_symbols(pattern)
     out = []
+    need = thread_need_mm(pattern, fabric_count, strands)  # the finer work's thread joins the crosses'
     for sym, i in ((assigned[i], i) for i in used):
         e = pattern.palette[i]
-        n = int(counts[i])
-        use = uses.get(i)
-        if use is None:
-            skeins = skeins_needed(n, fabric_count, strands, skein_m)
-        else:  # the finer work's thread joins the crosses' (rules in stitch_layers_pdf)
-            per = thread_per_stitch_mm(fabric_count) * strands
-            need = ((n + use.quarters / 4) * per + use.backstitch_mm + use.knot_mm) * ALLOWANCE
-            skeins = max(1, math.ceil(need / (STRANDS_PER_SKEIN * skein_m * 1000.0) - 1e-9)) if need > 0 else 0
-        out.append(Thread(i, sym, e.code, e.name, e.rgb, n, skeins, use))
+        out.append(Thread(i, sym, e.code, e.name, e.rgb, int(counts[i]), skeins_for_mm(need[i], skein_m),
+                          uses.get(i)))
     return out
 
 

@@ -69,7 +69,7 @@ def stash_csv_text(stash: Stash) -> str:
     w.writerow(COLUMNS)
     palettes: dict[str, Palette] = {}
     for it in stash.items:
-        palette = palettes.setdefault(it.palette, _palette_named(it.palette))
+        palette = palettes.setdefault(it.palette, palette_named(it.palette))
         i = palette.find(it.code)
         name = palette[i].name if i is not None else ""
         w.writerow([it.palette, it.code, name, f"{it.quantity:g}", it.unit, it.element])
@@ -110,7 +110,7 @@ def parse_stash_csv(text: str, where: str, family: str | None = None, palette: P
     for n, row in enumerate(rows[1:], start=2):
         name = cell(row, "palette")
         try:
-            pal = palettes.setdefault(name, _palette_named(name)) if name else palette
+            pal = palettes.setdefault(name, palette_named(name)) if name else palette
             if pal is None:
                 raise InputError("no palette is named for this row")
             if stash is None:
@@ -124,7 +124,7 @@ def parse_stash_csv(text: str, where: str, family: str | None = None, palette: P
     return stash if stash is not None else Stash(family or "thread")
 
 
-def _palette_named(name: str) -> Palette:
+def palette_named(name: str) -> Palette:
     try:
         return load_builtin(name)
     except PaletteError:
