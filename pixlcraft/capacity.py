@@ -265,8 +265,8 @@ def check_enough(capacity: np.ndarray, cells: int, width: int, height: int) -> N
     fits = (f"The largest pattern of these proportions it fills is {w}×{h} (--width {w})" if w else
             "It cannot fill a pattern of any size")
     raise StockTooSmall(have, cells, f"the stash has enough for {have:,} cells, but this {width}×{height} pattern "
-                                     f"has {cells:,}. {fits}; or see what to buy for this size with "
-                                     "'pixlcraft stash buy'.")
+                                     f"has {cells:,}. {fits}; or buy only what it lacks (--fewest-purchases; "
+                                     "in the app: Buy the Rest).")
 
 
 def widen_for_stock(chosen: np.ndarray, stocked_idx: np.ndarray, capacity: np.ndarray, cells: int,
@@ -288,3 +288,32 @@ def widen_for_stock(chosen: np.ndarray, stocked_idx: np.ndarray, capacity: np.nd
         extra.append(i)
         have += cap[i]
     return np.union1d(chosen, np.asarray(extra, np.int64))
+
+
+def assign_with_purchases(labs: np.ndarray, palette_labs: np.ndarray, owned: np.ndarray, buyable: np.ndarray,
+                          buy_cost: float, candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The stash first, and buying where it pays: each colour of ``buyable`` gets a second, unlimited supply
+    that costs ``buy_cost`` ΔE00 a cell on top of its colour error. The optimum then buys a cell's colour only
+    when that beats every owned colour by more than ``buy_cost``, and buys the shortfall of a stash too small
+    where it hurts least — with a large ``buy_cost``, exactly the shortfall: the fewest purchases.
+
+    Returns each cell's palette index and the cells bought per palette colour (``(C,)``)."""
+    labs = np.asarray(labs, np.float64).reshape(-1, 3)
+    n = labs.shape[0]
+    cap = np.minimum(np.asarray(owned, np.float64), n)
+    own = np.flatnonzero(cap > 0) if candidates is None else np.asarray(candidates, np.int64)
+    own = own[cap[own] > 0]
+    buy = np.asarray(buyable, np.int64)
+    if own.size + buy.size == 0:
+        raise StockTooSmall(0, n)
+    if buy.size == 0 and cap[own].sum() < n:
+        raise StockTooSmall(int(cap[own].sum()), n)
+    columns = np.concatenate([own, buy])
+    cost = ciede2000(labs[:, None, :], palette_labs[columns][None, :, :])
+    cost[:, own.size:] += float(buy_cost)
+    column_cap = np.concatenate([cap[own], np.full(buy.size, float(n))])
+    start = np.argmin(cost, axis=1).astype(np.int64)
+    assign = _ssp(np.ascontiguousarray(cost), start, column_cap)
+    idx = columns[assign]
+    bought = np.bincount(idx[assign >= own.size], minlength=palette_labs.shape[0])
+    return idx, bought

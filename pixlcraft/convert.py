@@ -32,6 +32,7 @@ from .jobs import CancelToken, ProgressCallback, Reporter
 from .nearest import nearest_colors
 from .palette import Palette
 from .pattern import EMPTY, Pattern
+from .purchase import BuyPlan, plan_purchases
 from .sizing import Crop, crop_to_aspect, target_cells
 from .symbols import MAX_SYMBOLS, SINGLE_SYMBOLS
 
@@ -75,6 +76,8 @@ class ConvertOptions:
     contrast: float = 0.0
     saturation: float = 0.0
     """Photo adjustments in [-1, 1] (0 = none), applied to the cells' colours (:mod:`pixlcraft.adjust`)."""
+    buy: BuyPlan | None = None
+    """With ``capacity``: what may be bought beyond the stash (:mod:`pixlcraft.purchase`); None: nothing."""
     capacity: tuple[float, ...] | None = None
     """Cells each palette colour can make at most (a stash, :meth:`pixlcraft.stash.Stash.capacity`), or None
     for unlimited. Then only stocked colours are used, and the pattern is the one of least total CIEDE2000
@@ -211,11 +214,14 @@ def convert_photo(
     cap = None
     if options.capacity is not None:
         cap = np.asarray(options.capacity, np.float64)
-        allowed = stocked(cap, len(palette))
-        if not allowed.size:
-            raise InputError(f"the stash has none of the {palette.brand} colours; add some to it, or choose the "
-                             "palette it holds.")
-        check_enough(cap, int(mask.sum()), width, height)
+        if options.buy is not None:  # stocked colours, and the ones that may be bought
+            allowed = np.union1d(stocked(cap, len(palette)), allowed)
+        else:
+            allowed = stocked(cap, len(palette))
+            if not allowed.size:
+                raise InputError(f"the stash has none of the {palette.brand} colours; add some to it, or choose "
+                                 "the palette it holds.")
+            check_enough(cap, int(mask.sum()), width, height)
     idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
     stock_all = allowed
     grid = np.full((height, width), EMPTY, np.int16)
@@ -233,15 +239,21 @@ def convert_photo(
         rep.report(f"Choosing the best {budget} colours", done, steps)
         if np.unique(idx).size > budget:
             allowed = choose_colors(lab[mask], palette.lab, budget, allowed=allowed)
-            if cap is not None:  # the budget's pick may hold too little stock: add the fewest colours that do
+            if cap is not None and options.buy is None:  # the pick may hold too little: add the fewest that do
                 liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
                 allowed = widen_for_stock(allowed, stock_all, cap, int(mask.sum()), liked)
             idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
             grid[mask] = idx
         done += 1
-    moved = 0
-    if cap is not None:  # exact: the nearest colours moved as little as the stock demands
+    moved, bought = 0, None
+    if cap is not None and options.buy is None:  # exact: the nearest colours moved as little as the stock demands
         grid[mask], moved = _fit(grid[mask], lab[mask], palette, cap, allowed, 0.0)
+    elif cap is not None:  # the stash first, buying where the plan allows and it pays
+        liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
+        new_idx, bought, allowed = plan_purchases(lab[mask], palette.lab, cap, allowed, liked, options.buy)
+        moved = int((new_idx != idx).sum())
+        grid[mask] = new_idx.astype(np.int16)
+        cap = cap + bought  # what is bought is stock for the dither's and clean-up's repairs
 
     # 5. optional dithering over the chosen colours, in linear light (see :mod:`pixlcraft.dither`)
     dithered = options.dither != "none" and options.dither_strength > 0
@@ -302,6 +314,12 @@ def convert_photo(
     stats = pattern_stats(pattern, lab)
     if cap is not None:
         stats["moved_for_stock"] = float(moved)
+    if bought is not None:
+        final = pattern.counts()[:len(palette)]
+        owned = np.asarray(options.capacity, np.float64)
+        to_buy = np.maximum(final - owned, 0)  # what the finished pattern uses beyond the stash
+        stats["bought_cells"] = float(to_buy.sum())
+        pattern.metadata["recipe"]["bought"] = {palette[int(i)].code: int(to_buy[i]) for i in np.flatnonzero(to_buy)}
     return ConvertResult(pattern, lab, removed, stats)
 
 

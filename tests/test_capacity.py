@@ -130,3 +130,28 @@ def test_a_real_photo_matches_a_network_simplex_optimum() -> None:
     reference = ot.emd2(np.append(np.ones(labs.shape[0]), spare), cap[used], np.vstack([m, np.zeros(len(used))]),
                         numItermax=10_000_000)
     assert _cost(labs, dmc.lab, idx) == pytest.approx(reference, rel=1e-9)
+
+
+def test_buying_is_chosen_only_where_it_beats_the_stash_by_its_cost() -> None:
+    """Exact against the LP of the same problem with owned and bought supplies as separate colours."""
+    from pixlcraft.capacity import assign_with_purchases
+
+    labs, pal, cap = _problem(11, 40, 6)
+    cap[:] = [6, 5, 0, 0, 4, 3]  # 18 owned for 40 cells: 22 must be bought
+    buyable = np.array([1, 2, 3])
+    for cost in (0.0, 3.0, 1000.0):
+        idx, bought = assign_with_purchases(labs, pal, cap, buyable, cost)
+        counts = np.bincount(idx, minlength=6)
+        assert (counts - bought <= cap).all() and bought[[0, 4, 5]].sum() == 0
+        owned_pal = pal[[0, 1, 4, 5]]
+        both = np.vstack([owned_pal, pal[buyable]])
+        d = ciede2000(labs[:, None, :], both[None]) + np.r_[0, 0, 0, 0, cost, cost, cost][None]
+        n = labs.shape[0]
+        a_eq = np.kron(np.eye(n), np.ones(7))
+        a_ub = np.kron(np.ones(n), np.eye(7))
+        res = linprog(d.ravel(), A_ub=a_ub, b_ub=np.r_[6, 5, 4, 3, n, n, n], A_eq=a_eq, b_eq=np.ones(n),
+                      bounds=(0, 1), method="highs")
+        ours = _cost(labs, pal, idx) + cost * bought.sum()
+        assert ours == pytest.approx(res.fun, abs=1e-6)
+        if cost == 1000.0:
+            assert bought.sum() == 22  # the fewest purchases: exactly the shortfall

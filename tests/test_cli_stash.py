@@ -137,3 +137,38 @@ def test_buy_list_for_a_pattern_against_the_stash(photo: Path, tmp_path: Path, c
         if c != code:
             assert int(r["to_buy"]) == -(-int(r["need"]) // per) and r["in_stash"] == "0"
     assert "in 7 colours; the stash covers the other 1." in printed
+
+
+def test_fewest_purchases_buys_exactly_the_shortfall(photo: Path, tmp_path: Path, capsys) -> None:
+    stash = tmp_path / "tiny.csv"
+    stash.write_text("code,quantity\n310,0.2\nBLANC,0.2\n3865,0.3\n", encoding="utf-8")  # 1,277 stitches
+    out = tmp_path / "p.pixl"
+    assert main(["convert", str(photo), "-o", str(out), "--width", "50", "--stash", str(stash),
+                 "--fewest-purchases"]) == 0
+    pattern = load_pixl(out)
+    bought = pattern.metadata["recipe"]["bought"]
+    owned = read_stash_csv(stash, family="thread", palette=pattern.palette).capacity(pattern.palette)
+    assert sum(bought.values()) == 50 * 50 - int(owned.sum())  # every owned stitch used, only the rest bought
+    assert "Buy " in capsys.readouterr().out
+
+
+def test_buying_up_to_n_new_colours_lowers_the_error_and_keeps_to_n(photo: Path, tmp_path: Path, capsys) -> None:
+    stash = tmp_path / "greys.csv"
+    stash.write_text("code,quantity\n310,5\nBLANC,5\n415,5\n414,5\n318,5\n", encoding="utf-8")
+    errors = {}
+    for extra in ([], ["--buy-colours", "3"], ["--buy-colours", "3", "--buy-units", "2"]):
+        out = tmp_path / f"p{len(extra)}.pixl"
+        assert main(["convert", str(photo), "-o", str(out), "--width", "50", "--stash", str(stash), *extra]) == 0
+        pattern = load_pixl(out)
+        errors[len(extra)] = float(capsys.readouterr().out.split("mean colour error ")[1].split(" ")[0])
+        codes = {pattern.palette[i].code for i in np.flatnonzero(pattern.counts())}
+        new = codes - {"310", "BLANC", "415", "414", "318"}
+        if extra:
+            assert 1 <= len(new) <= 3
+            bought = pattern.metadata["recipe"]["bought"]
+            assert set(bought) == new  # the greys were enough of themselves; only new colours are bought
+            if "--buy-units" in extra:
+                assert sum(-(-n // stitches_per_skein(14)) for n in bought.values()) <= 2
+        else:
+            assert not new
+    assert errors[2] < errors[0] and errors[4] <= errors[0]

@@ -27,7 +27,8 @@ ORDER = 10
 PATTERN_SUFFIXES = (".pixl", ".oxs")
 _PHOTO_ONLY = {"width": "--width", "height": "--height", "crop": "--crop", "max_colors": "--max-colors",
                "confetti_tolerance": "--confetti-tolerance", "owned": "--owned",
-               "dither_strength": "--dither-strength", "stash": "--stash"}
+               "dither_strength": "--dither-strength", "stash": "--stash", "buy_colours": "--buy-colours",
+               "buy_units": "--buy-units"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +43,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="output file: .pixl (project), .png (one pixel per cell) or .oxs (open cross-stitch chart)")
     add_palette_args(p)
     add_stash_args(p)
+    p.add_argument("--buy-colours", type=int, metavar="N",
+                   help="with --stash: the stash first, and up to N colours it lacks may be bought (more of the "
+                        "colours it has too) where that is clearly better; 'stash buy' lists them")
+    p.add_argument("--buy-units", type=float, metavar="M",
+                   help="with --stash: buy at most M skeins, bags or pieces in all")
+    p.add_argument("--fewest-purchases", action="store_true",
+                   help="with --stash: when the stash is too small, buy only what it lacks, where it hurts least")
     p.add_argument("--width", type=int, help="width in cells (stitches, beads, studs)")
     p.add_argument("--height", type=int, help="height in cells; with --width too, the photo's centre is cropped")
     p.add_argument("--crop", metavar="X,Y,W,H", help="use only this rectangle of the photo (pixels)")
@@ -135,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
         from ..stash.use import capacity_for
 
         options.capacity = capacity_for(palette, stash, rule)
+        options.buy = _buy_plan(args, palette, stash, rule)
+    elif args.buy_colours is not None or args.buy_units is not None or args.fewest_purchases:
+        raise InputError("--buy-colours, --buy-units and --fewest-purchases go with --stash.")
     photo = load_photo(args.input)
     if args.cleanup_first:
         # The pattern size comes from the photo as given: the cleaned copy's pixel size is rounded and could
@@ -160,7 +171,11 @@ def run(args: argparse.Namespace) -> int:
         record_stash(pattern, stash, rule, args.stash)
     _save(pattern, args)
     print_summary(pattern, result.stats, args.output, result.confetti_removed)
-    if stash is not None:
+    if "bought_cells" in result.stats:
+        from ..stash.buy import buy_list, buy_summary
+
+        print(f"  {buy_summary(buy_list(pattern, stash, rule))} (see: pixlcraft stash buy {args.output})")
+    elif stash is not None:
         moved = int(result.stats.get("moved_for_stock", 0))
         print(f"  from the stash: {moved:,} cell{'s' if moved != 1 else ''} took another colour than their nearest"
               " because its stock ran out" if moved else "  from the stash: it holds enough of every colour")
@@ -172,6 +187,21 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         print_counts(pattern)
     return 0
+
+
+def _buy_plan(args: argparse.Namespace, palette, stash, rule):
+    """The blended mode's plan from --buy-colours / --buy-units / --fewest-purchases (None: stash only)."""
+    from ..purchase import DEFAULT_BUY_COST, FEWEST_COST, BuyPlan
+
+    if args.buy_colours is None and args.buy_units is None and not args.fewest_purchases:
+        return None
+    unit_cells = None
+    if args.buy_units is not None:
+        family = stash.family
+        shop = {"thread": "skein", "bead": "bag"}.get(family, "piece")
+        unit_cells = tuple(rule.cells(family, shop, 1.0, palette.name) for _ in range(len(palette)))
+    cost = FEWEST_COST if args.fewest_purchases else DEFAULT_BUY_COST
+    return BuyPlan(args.buy_colours, args.buy_units, unit_cells, cost)
 
 
 def _check_suggestions(args: argparse.Namespace, palette) -> None:
