@@ -40,6 +40,8 @@ from .boards import (
     used_boards,
 )
 from .registry import ExportFormat, ExportOption, write_bytes
+from .stash_column import STASH_OPTION, stash_texts
+from .stash_column import WIDTH as STASH_W
 from .symbols import MAX_SYMBOLS
 
 DEFAULT_PITCH_MM = 5.0
@@ -134,6 +136,8 @@ class _Doc:
     pitch_mm: float
     true_scale: bool
     paper: str
+    stash: dict[int, str] | None = None
+    """Palette index → "in stash" / "buy 1 bag" (the key's stash column), or None for no column."""
 
 
 def _colour_rows(doc: _Doc, counts: np.ndarray) -> list[list[Any]]:
@@ -143,7 +147,9 @@ def _colour_rows(doc: _Doc, counts: np.ndarray) -> list[list[Any]]:
         n = int(counts[i])
         if n:
             e = pal[i]
-            rows.append([symbol_cell(doc.symbols[i]), swatch_cell(e.rgb, doc.symbols[i]), e.code, e.name, str(n)])
+            tail = [doc.stash.get(i, "")] if doc.stash is not None else []
+            rows.append([symbol_cell(doc.symbols[i]), swatch_cell(e.rgb, doc.symbols[i]), e.code, e.name, str(n),
+                         *tail])
     return rows
 
 
@@ -178,8 +184,10 @@ def _render(doc: _Doc, total_pages: int | None, reporter: Reporter) -> tuple[byt
     footer = f"{doc.title} · {pal.brand} beads · made with PixlCraft"
     page_no = [1]
     pages = total_pages or 0
+    extra = STASH_W if doc.stash is not None else 0.0
     columns = [Column("Symbol", 44, "centre"), Column("Bead", 36, "centre"), Column("Code", 80),
-               Column("Colour", pw - 2 * MARGIN - 44 - 36 - 80 - 70), Column("Beads", 70, "right")]
+               Column("Colour", pw - 2 * MARGIN - 44 - 36 - 80 - 70 - extra), Column("Beads", 70, "right"),
+               *([Column("Stash", STASH_W, "right")] if extra else [])]
 
     group_w = (pw - 2 * MARGIN) / GROUPS
     compact = [Column("Bead", 38, "centre"), Column("Code", group_w - 38 - 52), Column("Beads", 52, "right")]
@@ -221,7 +229,7 @@ def _render(doc: _Doc, total_pages: int | None, reporter: Reporter) -> tuple[byt
     draw_page_map(c, MARGIN, map_top - 16 - map_h, pw - 2 * MARGIN, map_h, p.width, p.height, tiles)
     y = map_top - 26 - map_h
     rows = _colour_rows(doc, doc.totals)
-    rows.append(["", "", "", "Total", str(int(doc.totals.sum()))])
+    rows.append(["", "", "", "Total", str(int(doc.totals.sum())), *([""] if extra else [])])
     draw_table(c, columns, rows, y, lambda: continued("Colours (continued)"))
 
     # 2. one page per board
@@ -277,7 +285,8 @@ def write(pattern: Pattern, path: Path, options: dict[str, Any], reporter: Repor
     totals = counts.sum(axis=0)
     order, symbols = assign_symbols(totals, pattern)
     doc = _Doc(pattern, str(pattern.metadata.get("title") or readable(path.stem)), boards, used_boards(pattern, boards),
-               counts, totals, order, symbols, size, pitch_mm, true_scale, paper)
+               counts, totals, order, symbols, size, pitch_mm, true_scale, paper,
+               stash_texts(pattern, options))
     # Page numbers say "of N", and tables may run over: lay the document out once to count, then for real.
     _, pages = _render(doc, None, Reporter(None, reporter.cancel))
     data, _ = _render(doc, pages, reporter)
@@ -295,6 +304,7 @@ FORMATS = [
             ExportOption("paper", str, "a4", "paper size", choices=("a4", "letter")),
             ExportOption("true_scale", bool, False, "print boards at the real bead size to lay under a clear "
                          "pegboard (5 mm midi, 2.6 mm mini), with a 10 cm ruler to check the print"),
+            STASH_OPTION,
         ],
         write,
         max_colors=MAX_SYMBOLS,

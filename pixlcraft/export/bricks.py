@@ -50,6 +50,8 @@ from .boards import (
     used_boards,
 )
 from .registry import MAX_TITLE, ExportFormat, ExportOption, write_bytes, write_text
+from .stash_column import STASH_OPTION, stash_texts
+from .stash_column import WIDTH as STASH_W
 from .symbols import MAX_SYMBOLS
 
 LDU_PER_STUD = 20
@@ -202,16 +204,34 @@ def parts_list(pattern: Pattern, options: dict[str, Any]) -> list[PartLine]:
     check_element(pattern, options["element"])
     element = ELEMENTS[options["element"]]
     counts = pattern.counts()
+    have = _stash_pieces(pattern, options["element"]) if options.get("only_missing") else None
     lines = []
     for i in sorted(np.flatnonzero(counts), key=lambda i: (-counts[i], i)):
         n = int(counts[i])
-        lines.append(PartLine(element, pattern.palette[int(i)], n, with_spares(n, options["spare_percent"])))
+        order = with_spares(n, options["spare_percent"])
+        if have is not None:
+            n, order = max(0, n - int(have[i])), max(0, order - int(have[i]))
+            if order == 0:
+                continue
+        lines.append(PartLine(element, pattern.palette[int(i)], n, order))
     bases = bases_for(pattern, options["base"])
     if bases:
         part = BASES[options["base"]]
         assert part is not None
         lines.append(PartLine(part, base_colour(pattern, options["base_color"]), len(bases), len(bases), True))
     return lines
+
+
+def _stash_pieces(pattern: Pattern, element: str) -> np.ndarray:
+    """Pieces per palette colour the user's brick stash holds of ``element`` (lines naming no element count)."""
+    from ..stash import load_stash
+
+    have = np.zeros(len(pattern.palette))
+    want = _ELEMENT_COLUMN[element]
+    for i, item in load_stash("brick").items_for(pattern.palette):
+        if not item.element or item.element == want:
+            have[i] += item.quantity
+    return have
 
 
 def bricklink_xml(lines: list[PartLine], condition: str = "any", remarks: str = "", wanted_list: int = 0) -> str:
@@ -366,6 +386,8 @@ _WANTED = ExportOption("wanted_list_id", int, 0, "the id of an existing BrickLin
                        "when uploading)", min=0)
 _SPARE = ExportOption("spare_percent", float, 0.0, "extra 1×1 elements to order, in per cent of each colour "
                       "(rounded up)", min=0.0, max=100.0)
+_MISSING = ExportOption("only_missing", bool, False, "list only the 1×1 elements your brick stash lacks (what to "
+                        "buy), not the whole mosaic")
 
 
 # ------------------------------------------------------------------------------------------------ the PDF
@@ -447,18 +469,23 @@ def _render_pdf(pattern: Pattern, options: dict[str, Any], title: str, total_pag
     draw_page_map(c, MARGIN, map_top - 16 - map_h, pw - 2 * MARGIN, map_h, pattern.width, pattern.height, tiles)
     y = map_top - 26 - map_h
     wide = pw - 2 * MARGIN
-    columns = [Column("", 30, "centre"), Column("Part", 150), Column("Colour", wide - 30 - 150 - 4 * 58),
+    stash = stash_texts(pattern, options, element=options["element"])
+    extra = STASH_W if stash is not None else 0.0
+    columns = [Column("", 30, "centre"), Column("Part", 150), Column("Colour", wide - 30 - 150 - 4 * 58 - extra),
                Column("BL colour", 58, "right"), Column("LDraw", 58, "right"), Column("Needed", 58, "right"),
-               Column("Order", 58, "right")]
+               Column("Order", 58, "right"), *([Column("Stash", STASH_W, "right")] if extra else [])]
     rows: list[list[Any]] = []
     for line in lines:
-        sym = "" if line.is_base else symbols[pal.codes.index(line.colour.code)]
+        index = -1 if line.is_base else pal.codes.index(line.colour.code)
+        sym = "" if line.is_base else symbols[index]
+        tail = [] if stash is None else [stash.get(index, "")]
         rows.append([swatch_cell(line.colour.rgb, sym, "square" if line.is_base else shape),
                      f"{line.part.name} ({line.part.bricklink})", line.colour.name, str(line.colour.bricklink_id),
-                     str(line.colour.ldraw_code), str(line.needed), str(line.quantity)])
+                     str(line.colour.ldraw_code), str(line.needed), str(line.quantity), *tail])
     elements_needed = sum(li.needed for li in lines if not li.is_base)
     elements_order = sum(li.quantity for li in lines if not li.is_base)
-    rows.append(["", f"Total {element.name}", "", "", "", str(elements_needed), str(elements_order)])
+    rows.append(["", f"Total {element.name}", "", "", "", str(elements_needed), str(elements_order),
+                 *([""] if extra else [])])
     y = draw_table(c, columns, rows, y, lambda: continued("Parts (continued)"))
     if options["spare_percent"]:
         c.setFont(FONT, 8)
@@ -546,14 +573,16 @@ def fits_lego(pattern: Pattern) -> str:
 
 FORMATS = [
     ExportFormat("bricklink-xml", ".xml", "BrickLink wanted list of the 1×1 elements and the base, ready to upload",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _CONDITION, _REMARKS, _WANTED], write_xml,
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _CONDITION, _REMARKS, _WANTED, _MISSING], write_xml,
                  fits_lego),
     ExportFormat("rebrickable-csv", ".csv", "Rebrickable part list (part, color, quantity) to import into a "
-                 "Rebrickable list", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_rebrickable, fits_lego),
+                 "Rebrickable list", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _MISSING], write_rebrickable,
+                 fits_lego),
     ExportFormat("ldraw", ".ldr", "LDraw 3-D model of the mosaic (LDraw viewers, LeoCAD, Stud.io)",
                  _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR], write_ldraw, fits_lego),
     ExportFormat("parts-csv", ".csv", "Parts list as a spreadsheet: element, colour, BrickLink and LDraw ids, "
-                 "quantity", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE], write_csv, fits_lego),
+                 "quantity", _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _MISSING], write_csv, fits_lego),
     ExportFormat("brick-pdf", ".pdf", "Building instructions: parts list, section map, one page per 16×16 section",
-                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _PAPER], write_pdf, fits_lego, MAX_SYMBOLS),
+                 _CRAFTS, [_ELEMENT, _BASE, _BASE_COLOR, _SPARE, _PAPER, STASH_OPTION], write_pdf, fits_lego,
+                 MAX_SYMBOLS),
 ]

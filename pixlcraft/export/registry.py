@@ -76,7 +76,7 @@ __all__ = [
     "write_text",
 ]
 
-WRITER_MODULES: tuple[str, ...] = ("stitch_pdf", "oxs", "embroidery", "beads", "bricks", "png")
+WRITER_MODULES: tuple[str, ...] = ("stitch_pdf", "oxs", "embroidery", "beads", "bricks", "png", "buy_list")
 """Modules of ``pixlcraft.export`` that declare ``FORMATS``, in the order formats are listed. A name whose
 module does not exist (yet) is skipped, so a format can be listed before its module lands."""
 

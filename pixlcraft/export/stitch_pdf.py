@@ -43,6 +43,7 @@ import numpy as np
 from .. import __version__
 from ..jobs import Reporter
 from ..pattern import EMPTY, Pattern, picture
+from ..stash.units import UnitRule
 from ..symbols import ensure_symbols
 from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the key and its tests
     ALLOWANCE,
@@ -55,6 +56,8 @@ from ..thread_use import (  # noqa: F401 - the rule's names, re-exported for the
 )
 from . import stitch_layers_pdf as layers_pdf
 from .registry import MAX_TITLE, ExportFormat, ExportOption, sibling, write_files
+from .stash_column import STASH_OPTION, stash_texts
+from .stash_column import WIDTH as STASH_W
 from .symbols import MAX_SYMBOLS, symbols_for
 
 if TYPE_CHECKING:
@@ -83,6 +86,7 @@ OPTIONS = (
                  "pages, with cells up to 10 % smaller when that saves a page (an 80×53 chart fits one landscape "
                  "A4 page)", choices=("auto", "portrait", "landscape")),
     ExportOption("title", str, "", "title on the cover (default: the pattern's title)", max=MAX_TITLE),
+    STASH_OPTION,
 )
 
 
@@ -347,7 +351,9 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
     m = kit.MARGIN
     fc, strands, skein_m = options["fabric_count"], options["strands"], options["skein_m"]
     brand = pattern.palette.brand
-    name_w = pw - 2 * m - (44 + 44 + 62 + 64 + 50)
+    stash = stash_texts(pattern, options, UnitRule(fc, strands, skein_m))
+    extra = STASH_W if stash is not None else 0.0
+    name_w = pw - 2 * m - (44 + 44 + 62 + 64 + 50) - extra
     columns = [
         kit.Column("Symbol", 44, "centre"),
         kit.Column("Colour", 44, "centre"),
@@ -355,6 +361,7 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
         kit.Column("Name", name_w),
         kit.Column("Stitches", 64, "right"),
         kit.Column("Skeins", 50, "right"),
+        *([kit.Column("Stash", STASH_W, "right")] if stash is not None else []),
     ]
     sym_size = _KEY_ROW_H * 0.82
 
@@ -382,9 +389,10 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
 
     rows = []
     for t in key:
-        rows.append([symbol_cell(t), swatch_cell(t), t.code, t.name, f"{t.stitches:,}", str(t.skeins)])
+        tail = [stash.get(t.index, "")] if stash is not None else []
+        rows.append([symbol_cell(t), swatch_cell(t), t.code, t.name, f"{t.stitches:,}", str(t.skeins), *tail])
         for kind, what, n in layers_pdf.key_sub_rows(t.layers, fc) if t.layers else ():
-            rows.append([sample_cell(t, kind), "", "", f"  {what}", n, ""])
+            rows.append([sample_cell(t, kind), "", "", f"  {what}", n, "", *([""] if tail else [])])
     bounds = list(itertools.accumulate(sizes, initial=0))
     chunks = [rows[a:b] for a, b in itertools.pairwise(bounds)]
     stitches = sum(t.stitches for t in key)
@@ -404,8 +412,8 @@ def _key_pages(c, pattern, key, options, title, footer, page, total_pages, sizes
         if n == len(chunks) - 1:
             c.setFont(kit.FONT_BOLD, 8.5)
             c.drawString(m + 3, y - 12, "Total")
-            c.drawRightString(pw - m - 50 - 3, y - 12, f"{stitches:,}")
-            c.drawRightString(pw - m - 3, y - 12, str(skeins))
+            c.drawRightString(pw - m - extra - 50 - 3, y - 12, f"{stitches:,}")
+            c.drawRightString(pw - m - extra - 3, y - 12, str(skeins))
             c.setFillColorRGB(0.25, 0.25, 0.25)
             rule = skein_rule(fc, strands, skein_m)
             if any(t.layers for t in key):
