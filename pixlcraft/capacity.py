@@ -134,6 +134,44 @@ def _row_best(cost, members_head, nxt, x, best, arg):
 
 
 @njit(cache=True, nogil=True)
+def _left(cost, head, nxt, x, i, best, arg, stale):
+    """Cell ``i`` has left colour ``x``: the entries of ``x``'s row it was the cheapest move of (usually one
+    or two) are found again in one pass over ``x``'s cells."""
+    k = cost.shape[1]
+    n_stale = 0
+    for b in range(k):
+        if arg[x, b] == i:
+            stale[n_stale] = b
+            n_stale += 1
+            best[x, b] = np.inf
+            arg[x, b] = -1
+    if n_stale == 0:
+        return
+    j = head[x]
+    while j >= 0:
+        cx = cost[j, x]
+        for m in range(n_stale):
+            b = stale[m]
+            d = cost[j, b] - cx
+            if d < best[x, b]:
+                best[x, b] = d
+                arg[x, b] = j
+        j = nxt[j]
+
+
+@njit(cache=True, nogil=True)
+def _joined(cost, x, i, best, arg):
+    """Cell ``i`` has joined colour ``x``: it may be the new cheapest move out of ``x``."""
+    cx = cost[i, x]
+    for b in range(cost.shape[1]):
+        if b != x:
+            d = cost[i, b] - cx
+            if d < best[x, b]:
+                best[x, b] = d
+                arg[x, b] = i
+
+
+@njit(cache=True, nogil=True)
 def _ssp(cost, start, cap):
     """Successive shortest paths over the colours, one cell moved per arc (see :func:`fit_capacity`).
 
@@ -160,6 +198,7 @@ def _ssp(cost, start, cap):
     for x in range(k):
         _row_best(cost, head, nxt, x, best, arg)
     pot = np.zeros(k + 1)
+    stale = np.empty(k, np.int64)
     dist = np.empty(k + 1)
     parent = np.empty(k + 1, np.int64)
     done = np.empty(k + 1, np.bool_)
@@ -207,13 +246,13 @@ def _ssp(cost, start, cap):
         limit = dist[sink]
         for v in range(k + 1):
             pot[v] += min(dist[v], limit)
-        # move one cell along each colour arc of the path
+        # move one cell along each colour arc of the path; only the pair entries that cell was the cheapest
+        # of are worked out again (a scan of the colour it left), and the colour it joins compares it once
         t = parent[sink]
         v = t
         while v != s:
             u = parent[v]
             i = arg[u, v]
-            # unlink i from u, link into v
             if prv[i] >= 0:
                 nxt[prv[i]] = nxt[i]
             else:
@@ -228,12 +267,9 @@ def _ssp(cost, start, cap):
             assign[i] = v
             load[u] -= 1
             load[v] += 1
+            _left(cost, head, nxt, u, i, best, arg, stale)
+            _joined(cost, v, i, best, arg)
             v = u
-        v = t
-        _row_best(cost, head, nxt, v, best, arg)
-        while v != s:
-            v = parent[v]
-            _row_best(cost, head, nxt, v, best, arg)
     return assign
 
 

@@ -43,6 +43,7 @@ def _files(folder: Path) -> None:
     logo[ring] = (200, 30, 40, 255)
     Image.fromarray(logo, "RGBA").save(folder / "logo.png")
     (folder / "my-threads.txt").write_text("310\n321\nBLANC\n3865, 415, 318, 642, 822, 839, 3799\n")
+    (folder / "my-stash.csv").write_text("code,quantity,unit\nBLANC,2,skein\n321,1,skein\n3865,10,m\n415,1,\n")
     from pixlcraft.cli import main
 
     assert main(["convert", str(folder / "my-photo.jpg"), "--palette", "perler", "--width", "40",
@@ -88,5 +89,5 @@ def test_every_readme_command_runs(tmp_path: Path, monkeypatch, tiny_models, cap
     assert len(ran) >= 20 and len(skipped) <= 1
     # what the exports wrote is there
     for name in ("rose.pdf", "rose-bw.pdf", "rose.oxs", "rose.pes", "owl.pdf", "logo.xml", "logo.ldr", "logo.csv",
-                 "clean.png", "rose-preview.png"):
+                 "clean.png", "rose-preview.png", "mine.pixl", "buy.csv", "buy.pdf", "threads.csv"):
         assert (tmp_path / name).is_file(), name
