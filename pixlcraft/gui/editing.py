@@ -66,6 +66,7 @@ class EditingMixin:
             self.statusBar().showMessage("Pick a thread colour in the list first.", 6000)
             return False
         command = EditLayers(edit.change, self.paint_color if edit.colour else None, edit.label)
+        command.merge_key = getattr(edit, "merge_key", None)
         try:
             return self.document.push(command)
         except InputError as exc:

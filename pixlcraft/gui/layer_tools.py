@@ -53,6 +53,8 @@ class LayerEdit:
     change: Callable[[StitchLayers, int], StitchLayers]
     label: str
     colour: bool = True
+    merge_key: object | None = None
+    """Edits with the same key, one after another, are one undo step (the segments of one backstitch line)."""
 
 
 def _erase(shape: tuple[int, int], x: float, y: float, tolerance: float, layers: StitchLayers,
@@ -67,6 +69,8 @@ class LayerTools:
         self.canvas = canvas
         self.run_start: Point | None = None
         """Where the next backstitch starts, while a run is open."""
+        self._run = 0
+        """Which backstitch line the segments belong to: a line (clicks until Esc) is one undo step."""
         self._cursor: Point | None = None
 
     # ------------------------------------------------------------------------------------------- positions
@@ -113,8 +117,11 @@ class LayerTools:
         if tool == "backstitch":
             point = self._point(event.position(), event.modifiers())
             start = self.run_start
-            if start is not None and point != start:
-                c.layerEdited.emit(LayerEdit(lambda layers, i: add_backstitch(layers, start, point, i), "Backstitch"))
+            if start is None:
+                self._run += 1
+            elif point != start:
+                c.layerEdited.emit(LayerEdit(lambda layers, i: add_backstitch(layers, start, point, i), "Backstitch",
+                                             merge_key=("backstitch line", id(self), self._run)))
             self.run_start = point
             c.update()
         elif tool == "knot":
