@@ -300,9 +300,14 @@ def check_enough(capacity: np.ndarray, cells: int, width: int, height: int) -> N
     w, h = largest_fitting_size(width, height, have)
     fits = (f"The largest pattern of these proportions it fills is {w}×{h} (--width {w})" if w else
             "It cannot fill a pattern of any size")
-    raise StockTooSmall(have, cells, f"the stash has enough for {have:,} cells, but this {width}×{height} pattern "
-                                     f"has {cells:,}. {fits}; or buy only what it lacks (--fewest-purchases; "
-                                     "in the app: Buy the Rest).")
+    error = StockTooSmall(have, cells, f"the stash has enough for {have:,} cells, but this {width}×{height} "
+                                       f"pattern has {cells:,}. {fits}; or buy only what it lacks "
+                                       "(--fewest-purchases).")
+    error.gui = (f"Your stash has enough for {have:,} cells, but this {width} × {height} pattern has {cells:,}. "
+                 + (f"The largest pattern of these proportions it fills is {w} × {h}." if w else
+                    "It cannot fill a pattern of any size.") + " Or untick “Only what I have” to see what to buy.")
+    error.fits = (w, h)
+    raise error
 
 
 def widen_for_stock(chosen: np.ndarray, stocked_idx: np.ndarray, capacity: np.ndarray, cells: int,

@@ -1,4 +1,5 @@
-"""The pattern-making choices the user made last time (craft, brand, size, budget, owned colours, dither…).
+"""The pattern-making choices the user made last time (craft, brand, size, budget, owned colours, "Only what I
+have", dither…).
 
 A crafter who always makes 58×58 Perler patterns should not have to set that up at every launch. The window
 saves its panel's choices here when a pattern is made and when it closes, and restores them at start; the
@@ -28,6 +29,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "use_budget": bool,
     "budget": int,
     "owned": str,
+    "use_stash": bool,
     "dither": bool,
     "detail": bool,
     "cleanup": bool,

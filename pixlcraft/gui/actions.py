@@ -76,6 +76,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "around the picture, where it touches the border, becomes empty", "", "", ("pattern", "idle")),
     ActionSpec("edit.merge_rare", "Merge &Rare Colours…", "Fold colours used by only a few cells into their "
                "nearest common colour", "", "", ("pattern", "idle")),
+    ActionSpec("edit.stash", "My &Stash…", "The threads, beads and bricks you own, and how much of each", "", ""),
     ActionSpec("edit.settings", "&Settings…", "Model folder, device, paper size, units", _STD.Preferences, ""),
     # Tools (Select is the default: a first click into the chart must never change it)
     ActionSpec("tool.select", "&Select", "Point at cells to see their thread; clicks change nothing", "V", "select",
@@ -137,7 +138,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("file.open", "@recent", "-", "file.save", "file.save_as", "-", "export.dialog", "-", "file.close",
                "file.quit")),
     ("&Edit", ("edit.undo", "edit.redo", "-", "edit.remove_confetti", "edit.reduce", "edit.merge_rare",
-               "edit.clear_background", "edit.compact", "-", "edit.settings")),
+               "edit.clear_background", "edit.compact", "-", "edit.stash", "edit.settings")),
     ("&View", ("view.zoom_in", "view.zoom_out", "view.fit", "-", "view.grid", "view.symbols", "-", "view.parts",
                 "view.backstitch", "view.knots", "-", "view.source")),
     ("&Pattern", ("make.run", "job.cancel", "-", "tool.select", "tool.paint", "tool.fill", "tool.pick", "tool.pan",

@@ -36,6 +36,14 @@ points, Shift for straight lines), Part Stitch (T: half; Shift quarter, Ctrl thr
 (K), in the colour chosen in the thread list — a part stitch on a full cross replaces it, and a quarter or
 three-quarter keeps the cross's colour on the rest of the cell; Erase Stitch (E) removes one. The View
 menu hides or shows each kind.</p>
+<h3>Your stash, and what to buy</h3>
+<p>Edit ▸ <b>My Stash…</b> keeps the threads, beads and bricks you own, and how much of each: skeins or metres
+of thread, beads, bags or grams of beads, pieces of brick. Add a colour by its code or name, change amounts
+with + and −, import a list from a spreadsheet (CSV), or add a LEGO Art set by its number; every change is
+saved at once. Tick <b>Only what I have</b> under the colours on the left and the pattern uses only your
+stash's colours, never more of one than you have (a stash too small for the size says the largest size it
+fills). The <b>Buy list</b> tab beside the colour list shows, for the open pattern, what your stash covers and
+what is left to buy, in skeins, bags or pieces; <b>Save Buy List…</b> writes it as a CSV for shopping.</p>
 <p>Your work is autosaved while you edit; after a crash PixlCraft offers to recover it.</p>
 """
 

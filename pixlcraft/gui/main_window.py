@@ -31,16 +31,17 @@ from ..autosave import Autosaver
 from ..choices import load_choices, save_choices
 from ..errors import InputError, PixlcraftError
 from ..palette import PaletteEntry
-from ..pattern import EMPTY, Pattern
+from ..pattern import Pattern
 from ..recent import RecentFiles
 from ..settings import Settings, load_settings
 from . import errors
 from .actions import ActionRegistry, DocumentShortcuts
 from .app_icon import app_icon
 from .bridge import JobRunner
+from .buy_panel import StashMixin
 from .document import Document
 from .editing import EditingMixin
-from .legend import Legend, cell_word
+from .legend import Legend
 from .live_preview import LivePreview
 from .pattern_view import PatternView
 from .progress import ProgressPanel
@@ -52,6 +53,7 @@ from .source_panel import (
     SourcePanel,
     check_request,
 )
+from .view_status import ViewStatusMixin
 from .window_dialogs import (  # noqa: F401 - tests import friendly_time from here
     DialogsMixin,
     friendly_time,
@@ -100,7 +102,7 @@ def load_pattern_job(path: str, *, progress=None, cancel=None):
     return pattern, photo
 
 
-class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
+class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None, *, check_recovery: bool = True) -> None:
         super().__init__()
         warnings: list[str] = []
@@ -139,12 +141,12 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.source_panel)
         self.splitter.addWidget(centre)
-        self.splitter.addWidget(self.legend)
+        self.splitter.addWidget(self.build_side_panel())  # the legend, and the buy list beside it
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.source_panel.setMinimumWidth(300)
         self.source_panel.setMaximumWidth(380)
-        self.legend.setMinimumWidth(290)
+        self.side_tabs.setMinimumWidth(290)
         self.splitter.setSizes([320, 800, 320])
         self.setCentralWidget(self.splitter)
 
@@ -199,6 +201,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.legend.mergeRequested.connect(self.merge_colors)
         self.legend.symbolChangeRequested.connect(self.change_symbol)
         self.view.source.cropChanged.connect(self.source_panel.set_crop)  # the live preview follows
+        self.connect_stash()
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_CHECK_MS)
@@ -232,6 +235,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
             "edit.merge_rare": self.merge_rare_colors,
             "edit.clear_background": self.clear_background,
             "edit.settings": self.open_settings,
+            "edit.stash": self.open_stash_dialog,
             "tool.select": lambda on: on and self.set_tool("select"),
             "tool.paint": lambda on: on and self.set_tool("paint"),
             "tool.fill": lambda on: on and self.set_tool("fill"),
@@ -300,6 +304,10 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
 
         self._after_job = None
         self.progress.finish()
+        if self.stash_failed(error, quiet=self.quiet_job):  # "Only what I have" could not: its ways out
+            if self.quiet_job:
+                self.live.job_ended()
+            return
         if self.quiet_job:  # a live preview: say it in the status bar, never a dialog per keystroke
             self.statusBar().showMessage("Preview not updated: " + errors.describe(error).text, 10000)
             self.live.job_ended()
@@ -423,6 +431,7 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         if stats:
             removed = made.confetti_removed
             confetti = f" · {removed} confetti cells removed" if removed else ""
+            confetti += self.stash_made(made)
             self.statusBar().showMessage(
                 f"Made the {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
                 f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}{confetti}", 10000)
@@ -526,65 +535,6 @@ class MainWindow(EditingMixin, DialogsMixin, QMainWindow):
         self.canvas.refresh()
         self.legend.set_pattern(self.document.pattern)
         self._update_info()
-
-    def _show_grid(self, on: bool) -> None:
-        self.canvas.show_grid = on
-        self.canvas.update()
-
-    def _show_layer(self, attribute: str, on: bool) -> None:
-        """Show or hide one stitch layer on the canvas (``show_parts``, ``show_backstitch``, ``show_points``)."""
-        setattr(self.canvas, attribute, on)
-        self.canvas.update()
-
-    def _show_symbols(self, on: bool) -> None:
-        self.canvas.show_symbols = on
-        if on and self.canvas.cell_px < 12:
-            self.canvas.set_cell_px(16)
-        self.canvas.update()
-
-    def _hovered(self, row: int, col: int) -> None:
-        pattern = self.document.pattern
-        if pattern is None or row < 0:
-            self.hover_label.setText("")
-            return
-        index = int(pattern.grid[row, col])
-        where = f"Row {row + 1}, column {col + 1}"
-        parts = self._hovered_parts(pattern, row, col)
-        if index == EMPTY:
-            self.hover_label.setText(f"{where} · {parts or 'empty'}")
-            return
-        e = pattern.palette[index]
-        symbol = self.canvas.symbols.get(index, "")
-        self.hover_label.setText(f"{where} · {pattern.palette.brand} {e.code} {e.name} · {e.hex} · symbol {symbol}"
-                                 + (f" · {parts}" if parts else ""))
-
-    @staticmethod
-    def _hovered_parts(pattern, row: int, col: int) -> str:
-        """The part stitches in a cell in words: "three-quarter 310 Black, quarter 321 Red"."""
-        from ..stitches import part_kind
-
-        quarters = pattern.layers.quarters
-        if quarters is None or not (quarters[row, col] >= 0).any():
-            return ""
-        cell = quarters[row, col]
-        words = []
-        for colour in dict.fromkeys(int(c) for c in cell if c >= 0):
-            mask = sum(1 << q for q in range(4) if cell[q] == colour)
-            e = pattern.palette[colour]
-            words.append(f"{part_kind(mask)} {e.code} {e.name}")
-        return ", ".join(words)
-
-    def _update_info(self) -> None:
-        p = self.document.pattern
-        if p is None:
-            self.info_label.setText("")
-            return
-        w_mm, h_mm = p.palette.material.size_mm(p.width, p.height)
-        inch = self.settings.units == "in"
-        size = f"{w_mm / 25.4:.1f} × {h_mm / 25.4:.1f} in" if inch else f"{w_mm / 10:.1f} × {h_mm / 10:.1f} cm"
-        zoom = f"{self.canvas.cell_px:.0f} px per cell" if self.canvas.cell_px >= 1 else "zoomed out"
-        self.info_label.setText(f"{p.width} × {p.height} {cell_word(p)} · {size} · "
-                                f"{p.palette.material.description} · {zoom}")
 
     def _update_state(self) -> None:
         doc = self.document

@@ -5,6 +5,10 @@ they load the photo (decoded once, at the size the pattern needs) and the palett
 (keeping the original, with the cleaned copy cached), and call the core (``convert_photo`` or SD-πXL's
 ``generate``). The AI pipeline, and with it torch, is imported only inside :func:`make_ai` and
 :func:`probe_ai`, so the window opens without them.
+
+"Only what I have" (``MakeRequest.use_stash``) hands the classic converter the user's stash as capacities and
+records it in the pattern; when the stash cannot make the pattern the job fails with :class:`NothingInStash`
+or :class:`StashTooSmall`, which carry what the window needs to offer a way out (the largest size that fits).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..capacity import StockTooSmall, largest_fitting_size
 from ..errors import InputError
 from ..imageio import Photo, enough_pixels, load_photo
 from ..jobs import CancelToken, ProgressCallback
@@ -28,8 +33,13 @@ from ..palette import Palette, builtin_catalog, read_owned_codes, resolve_palett
 from ..pattern import Pattern
 from ..sizing import Crop, target_cells
 
+if TYPE_CHECKING:
+    from ..stash import Stash, UnitRule
+
 DEFAULT_WIDTH = 80
 DEFAULT_BUDGET = 24
+MIN_WIDTH = 4
+"""The narrowest pattern the panel's width box offers."""
 
 # A rough speed per optimisation step of the fast recipe on each kind of device, for the time estimate
 # shown before an AI run (the run itself reports the real time left).
@@ -46,6 +56,7 @@ class MakeRequest:
     prompt: str = ""
     palette: str = "dmc"  # a built-in name or a palette file
     owned: str = ""  # codes or a file of codes; "" = every colour of the palette
+    use_stash: bool = False  # "Only what I have": the user's stash decides the colours and how much of each
     fabric_count: float | None = None  # cross-stitch only; None keeps the palette's material
     width: int | None = DEFAULT_WIDTH
     height: int | None = None
@@ -136,6 +147,11 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
     if cancel is not None:
         cancel.check()
     palette = request_palette(request)
+    try:
+        stock = stash_use(palette) if request.use_stash else None  # before any slow work: an empty stash says so
+    except NothingInStash as exc:
+        exc.photo_path, exc.photo = request.photo_path, photo
+        raise
     width, height = request.width, request.height
     original = photo
     if request.photo_cleanup:
@@ -160,9 +176,115 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         contrast=request.contrast,
         saturation=request.saturation,
         include_special=request.include_special or bool(request.owned.strip()),  # owned colours: all of them
+        capacity=stock.capacity if stock is not None else None,
     )
-    result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
+    try:
+        result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
+    except StockTooSmall as exc:
+        if stock is None:
+            raise
+        error = too_small(exc, request, original, palette)
+        error.photo_path, error.photo = request.photo_path, original
+        raise error from None
+    if stock is not None:
+        from ..stash.use import record_stash
+
+        record_stash(result.pattern, stock.stash, stock.rule)
     return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
+
+
+# ------------------------------------------------------------------------------------------------ the stash
+
+STASH_WORDS = {"thread": "threads", "bead": "beads", "brick": "bricks"}
+_CELLS = {"stitch": "stitches", "bead": "beads", "brick": "studs"}
+
+
+@dataclass(frozen=True)
+class StashUse:
+    """What "Only what I have" hands the converter: the user's stash, the rule that turns its skeins or bags
+    into cells for this palette, and the cells of each palette colour it covers."""
+
+    stash: Stash
+    rule: UnitRule
+    capacity: tuple[float, ...]
+
+
+class NothingInStash(InputError):
+    """"Only what I have" is ticked, but the stash holds none of the palette's colours (or is empty)."""
+
+    def __init__(self, family: str, brand: str, held: list[str]) -> None:
+        self.family, self.brand, self.held = family, brand, held
+        self.photo_path, self.photo = "", None  # the photo it was for (the window shows it all the same)
+        things = STASH_WORDS[family]
+        if not held:
+            text = (f"your {family} stash is empty, so “Only what I have” has nothing to make the pattern from. Add "
+                    f"the {things} you own in Edit ▸ My Stash…, or untick “Only what I have”.")
+        else:
+            text = (f"your {family} stash has none of the {brand} colours (it holds {', '.join(held)}). Add the "
+                    f"{brand} colours you own in Edit ▸ My Stash…, choose the brand your stash holds, or untick "
+                    "“Only what I have”.")
+        super().__init__(text, gui=text, action="edit.stash")
+
+
+class StashTooSmall(StockTooSmall):
+    """The stash holds fewer cells in all than the pattern has; ``fits`` is the largest size of the same shape
+    the panel can ask for that it fills (None if none), ``fixed_height`` whether the panel gave a height."""
+
+    def __init__(self, have: int, need: int, size: tuple[int, int], fits: tuple[int, int] | None,
+                 fixed_height: bool, cells: str = "cells") -> None:
+        self.size, self.fits, self.fixed_height = size, fits, fixed_height
+        self.photo_path, self.photo = "", None
+        fit = (f"The largest pattern of this shape it can fill is {fits[0]} × {fits[1]}" if fits else
+               "It cannot fill a pattern of any size")
+        text = (f"your stash has enough for {have:,} {cells}, but this {size[0]} × {size[1]} pattern needs "
+                f"{need:,}. {fit}; or untick “Only what I have” to make this size and see what to buy.")
+        super().__init__(have, need, text)
+        self.gui = text
+
+
+def stash_use(palette: Palette) -> StashUse:
+    """The user's stash of the palette's family as the converter's capacities; :class:`NothingInStash` when
+    none of it is in this palette's colours (a clear message before any slow work, not a failed conversion)."""
+    from ..palette import load_builtin
+    from ..stash.use import capacity_for, rule_for, stash_for
+
+    rule = rule_for(palette)
+    stash = stash_for(palette)
+    capacity = capacity_for(palette, stash, rule)
+    if not any(c > 0 for c in capacity):
+        held = []
+        for name in dict.fromkeys(it.palette for it in stash.items):
+            try:
+                held.append(load_builtin(name).brand)
+            except InputError:
+                held.append(name)
+        raise NothingInStash(stash.family, palette.brand, held)
+    return StashUse(stash, rule, capacity)
+
+
+def too_small(exc: StockTooSmall, request: MakeRequest, photo: Photo, palette: Palette) -> StashTooSmall:
+    """The converter's "not enough stock" with the size the panel can switch to: the same shape, checked
+    with the panel's own rounding (with the height left on auto, a width whose height rounds up could still be
+    one row too many)."""
+    if request.crop is not None:
+        crop = crop_from_fraction(request.crop, photo)
+        src_w, src_h, height = crop.width, crop.height, None  # the part chosen decides the shape
+    else:
+        src_w, src_h, height = photo.width, photo.height, request.height
+    size = tuple(target_cells(src_w, src_h, request.width, height))
+    w, h = largest_fitting_size(size[0], size[1], exc.have)
+    fits: tuple[int, int] | None = None
+    if height is not None:
+        fits = (w, h) if w >= MIN_WIDTH else None
+    else:
+        while w >= MIN_WIDTH:
+            fw, fh = target_cells(src_w, src_h, w, None)
+            if fw * fh <= exc.have:
+                fits = (fw, fh)
+                break
+            w -= 1
+    cells = _CELLS.get(palette.material.craft, "cells")
+    return StashTooSmall(exc.have, exc.need, (int(size[0]), int(size[1])), fits, height is not None, cells)
 
 
 def crop_from_fraction(fraction: tuple[float, float, float, float], photo: Photo) -> Crop:
@@ -267,6 +389,8 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
     if request.photo_path and (photo is None or not enough_pixels(photo, None)):
         photo = load_photo(request.photo_path)  # the AI canvas wants the whole photo
     palette = request_palette(request)
+    if request.use_stash:  # SD-πXL has no stock limits: it paints in the stash's colours, whatever the amounts
+        palette = palette.subset(np.flatnonzero(np.asarray(stash_use(palette).capacity) > 0).tolist())
     width, height = request.width, request.height
     original = photo
     if photo is not None:
@@ -285,7 +409,7 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
             palette=palette,
             max_colors=ALL_COLORS if request.max_colors is None else request.max_colors,
             cleanup=request.cleanup,
-            include_special=request.include_special or bool(request.owned.strip()),
+            include_special=request.include_special or bool(request.owned.strip()) or request.use_stash,
             steps=request.steps,
             seed=request.seed,
             device=request.device,

@@ -249,6 +249,7 @@ class PanelSections:
         row.addWidget(self.owned, 1)
         row.addWidget(self.owned_file)
         lay.addLayout(row)
+        self._build_stash_row(colours, lay)
         row = QHBoxLayout()
         self.cleanup = QCheckBox("Remove confetti", colours)
         self.cleanup.setChecked(True)
@@ -312,6 +313,38 @@ class PanelSections:
         lay.addLayout(grid)
         lay.addWidget(reset, 0, Qt.AlignmentFlag.AlignRight)
         column.addWidget(colours)
+
+    def _build_stash_row(self, colours: QWidget, lay: QVBoxLayout) -> None:
+        """"Only what I have", beside the way to the stash, and the line that says when the stash is not enough
+        (with the one-click way out: the largest size it fills)."""
+        row = QHBoxLayout()
+        self.use_stash = QCheckBox("Only what I have", colours)
+        self.use_stash.setToolTip("Make the pattern from the threads, beads or bricks in My Stash only, never using "
+                                  "more of a colour than you have. Untick it to see what to buy instead.")
+        self.stash_button = QToolButton(colours)
+        self.stash_button.setText("My Stash…")
+        self.stash_button.setToolTip("The threads, beads and bricks you own, and how much of each")
+        self.stash_button.clicked.connect(self.stashRequested)
+        row.addWidget(self.use_stash)
+        row.addStretch(1)
+        row.addWidget(self.stash_button)
+        lay.addLayout(row)
+        self.stash_hint = QLabel("", colours)
+        self.stash_hint.setWordWrap(True)
+        self.stash_hint.setStyleSheet("color: #a0322a;")
+        self.stash_fit = QToolButton(colours)
+        self.stash_fit.setToolTip("Set the width to the largest size your stash fills, and make the pattern")
+        lay.addWidget(self.stash_hint)
+        lay.addWidget(self.stash_fit, 0, Qt.AlignmentFlag.AlignRight)
+        self.set_stash_problem("")
+
+    def set_stash_problem(self, text: str, fit: str = "") -> None:
+        """Say under "Only what I have" why the stash could not make the pattern ("" hides it); ``fit`` labels
+        the button that makes the largest pattern it fills."""
+        self.stash_hint.setText(text)
+        self.stash_hint.setVisible(bool(text))
+        self.stash_fit.setText(fit)
+        self.stash_fit.setVisible(bool(text and fit))
 
     def _build_method(self, body: QWidget, column: QVBoxLayout) -> None:
         """Section 5: method."""

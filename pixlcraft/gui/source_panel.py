@@ -74,6 +74,8 @@ class SourcePanel(PanelSections, QWidget):
     fileChosen = Signal(str)
     """A file was dropped on the panel or chosen from the recent list."""
     aiProbeRequested = Signal()
+    stashRequested = Signal()
+    """The user asked for My Stash (the button beside "Only what I have")."""
     choicesChanged = Signal()
     """Any choice that shapes the classic pattern changed (size, budget, brand, owned colours, dither…): the
     window re-makes the preview after a short pause."""
@@ -150,7 +152,7 @@ class SourcePanel(PanelSections, QWidget):
         for combo in (self.brand, self.fabric, self.size_unit):
             combo.currentIndexChanged.connect(emit)
         for check in (self.use_budget, self.dither, self.detail, self.cleanup, self.alpha_empty,
-                      self.empty_background, self.photo_cleanup, self.include_special):
+                      self.empty_background, self.photo_cleanup, self.include_special, self.use_stash):
             check.toggled.connect(emit)
         self.owned.editingFinished.connect(emit)
 
@@ -187,7 +189,8 @@ class SourcePanel(PanelSections, QWidget):
             "fabric_count": float(self.fabric.currentData() or 14.0), "size_unit": str(self.size_unit.currentData()),
             "width": self.width_cells.value(), "height": self.height_cells.value(),
             "use_budget": self.use_budget.isChecked(), "budget": self.budget.value(),
-            "owned": self.owned.text(), "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
+            "owned": self.owned.text(), "use_stash": self.use_stash.isChecked(),
+            "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
             "detail": self.detail.isChecked(),
             "method": "ai" if self.ai.isChecked() else "classic",
             "photo_cleanup": self.photo_cleanup.isChecked(),
@@ -210,7 +213,7 @@ class SourcePanel(PanelSections, QWidget):
                            ("detail", self.detail),
                            ("photo_cleanup", self.photo_cleanup), ("alpha_empty", self.alpha_empty),
                            ("empty_background", self.empty_background),
-                           ("include_special", self.include_special)):
+                           ("include_special", self.include_special), ("use_stash", self.use_stash)):
             if key in values:
                 check.setChecked(bool(values[key]))
         if "owned" in values:
@@ -504,6 +507,7 @@ class SourcePanel(PanelSections, QWidget):
             prompt=self.prompt.toPlainText(),
             palette=name,
             owned=self.owned.text().strip(),
+            use_stash=self.use_stash.isChecked(),
             fabric_count=float(self.fabric.currentData()) if stitch else None,
             width=w,
             height=h,

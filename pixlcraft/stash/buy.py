@@ -40,7 +40,9 @@ class BuyLine:
 
     @property
     def short(self) -> float:
-        return max(0.0, self.need - self.have)
+        """What the stash lacks; rounding dust (a skein's stitches as thread and back) is not a lack."""
+        short = self.need - self.have
+        return short if short > 1e-6 * max(1.0, self.need) else 0.0
 
     def in_stash(self) -> str:
         """What the stash has of it, in words ("2 skeins", "1,200 beads", "none")."""
@@ -72,7 +74,8 @@ def buy_list(pattern: Pattern, stash: Stash, rule: UnitRule | None = None, eleme
         have[i] += rule.cells(family, it.unit, it.quantity, palette.name)
     out = []
     for i in sorted(np.flatnonzero(need > 0).tolist(), key=lambda i: (-need[i], i)):
-        short = max(0.0, need[i] - have[i])
+        short = need[i] - have[i]
+        short = short if short > 1e-6 * max(1.0, need[i]) else 0.0
         if family == "thread":  # whole skeins of thread, the same rounding as the chart key
             skein_mm = STRANDS_PER_SKEIN * rule.skein_m * 1000.0
             buy, unit = (math.ceil(short * per / skein_mm - 1e-9) if short > 1e-9 else 0), "skein"
