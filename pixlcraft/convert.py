@@ -239,9 +239,12 @@ def convert_photo(
         rep.report(f"Choosing the best {budget} colours", done, steps)
         if np.unique(idx).size > budget:
             allowed = choose_colors(lab[mask], palette.lab, budget, allowed=allowed)
+            liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
             if cap is not None and options.buy is None:  # the pick may hold too little: add the fewest that do
-                liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
                 allowed = widen_for_stock(allowed, stock_all, cap, int(mask.sum()), liked)
+            elif cap is not None:  # buying: what the stash has and the photo wants is used first, budget or not
+                owned = stock_all[(cap[stock_all] > 0) & (liked[stock_all] > 0)]
+                allowed = np.union1d(allowed, owned)
             idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
             grid[mask] = idx
         done += 1

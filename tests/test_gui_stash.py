@@ -306,7 +306,8 @@ def test_a_stash_too_small_offers_the_largest_size_it_fills(qtbot, window, dialo
     assert message.title == "Not enough in your stash"
     assert f"enough for {have:,} stitches" in message.text and "40 × 40" in message.text
     w = int(np.floor(np.sqrt(have)))
-    assert message.extra["yes"] == f"Make it {w} × {w}" and "Untick" in message.extra["no"]
+    assert message.extra["yes"] == f"Make it {w} × {w}" and message.extra["no"] == "Buy Only What’s Missing"
+    assert "Untick" in message.extra["discard"]
     assert "Traceback" not in message.text and "--" not in message.text
     pattern = window.document.pattern
     assert pattern is not None and (pattern.width, pattern.height) == (w, w)
@@ -326,7 +327,7 @@ def test_a_stash_too_small_offers_the_largest_size_it_fills(qtbot, window, dialo
     assert window.document.pattern.width == w and not panel.stash_hint.isVisible()
 
     # or untick it to make the size asked for and see what to buy
-    dialogs.answers = ["no"]
+    dialogs.answers = ["discard"]
     panel.width_cells.setValue(50)
     window.make(panel.request())
     settle(qtbot, window)
@@ -456,3 +457,22 @@ def test_the_size_offered_is_one_the_stash_fills_whatever_the_shape():
         made = make_classic(fit, photo)
         assert (made.pattern.width, made.pattern.height) == error.fits
         assert made.pattern.metadata["recipe"]["stash"]["snapshot"] == load_stash("thread").snapshot()
+
+
+def test_a_stash_too_small_can_buy_only_what_it_lacks(qtbot, window, dialogs):
+    """"Buy Only What’s Missing": the size asked for, every stitch the stash has used, the rest on the buy list."""
+    stash = small_stash({"310": 1, "BLANC": 1})
+    dmc = load_builtin("dmc")
+    have = int(np.asarray(stash.capacity(dmc, rule_for(dmc))).sum())
+    panel = window.source_panel
+    panel.use_stash.setChecked(True)
+    panel.width_cells.setValue(40)
+    dialogs.answers = ["no"]
+    assert window.open_path(SAMPLE)
+    settle(qtbot, window)
+    pattern = window.document.pattern
+    assert pattern is not None and pattern.width == 40 and panel.use_stash.isChecked()
+    bought = pattern.metadata["recipe"]["bought"]
+    assert sum(bought.values()) == pattern.width * pattern.height - have  # only the shortfall is bought
+    assert window.side_tabs.currentWidget() is window.buy_panel
+    assert window.buy_panel.summary.text().startswith("Buy ")

@@ -316,17 +316,36 @@ class StashMixin:
             return True
         first = f"Make it {fits[0]} × {fits[1]}" if fits else "Open My Stash…"
         title = "Not enough in your stash" if isinstance(error, StashTooSmall) else "Nothing in your stash for this"
-        answer = errors.present(self, errors.Message(
-            "question", title, text, buttons=("yes", "no", "cancel"), default="yes",
-            extra={"yes": first, "no": "Untick “Only what I have”", "cancel": "Cancel"}))
+        if isinstance(error, StashTooSmall):  # the size asked for, buying only what the stash lacks
+            answer = errors.present(self, errors.Message(
+                "question", title, text, buttons=("yes", "no", "discard", "cancel"), default="yes",
+                extra={"yes": first, "no": "Buy Only What’s Missing", "discard": "Untick “Only what I have”",
+                       "cancel": "Cancel"}))
+        else:
+            answer = errors.present(self, errors.Message(
+                "question", title, text, buttons=("yes", "no", "cancel"), default="yes",
+                extra={"yes": first, "no": "Untick “Only what I have”", "cancel": "Cancel"}))
+            answer = "discard" if answer == "no" else answer
         if answer == "yes":
             if fits:
                 self.fit_to_stash()
             else:
                 self.open_stash_dialog()
         elif answer == "no":
+            self.buy_missing_and_make()
+        elif answer == "discard":
             self.untick_stash_and_make()
         return True
+
+    def buy_missing_and_make(self) -> bool:
+        """Make the size asked for from the whole stash plus the fewest purchases (where they hurt the picture
+        least), and show the buy list: what the stash lacks for it."""
+        from dataclasses import replace
+
+        self.source_panel.set_stash_problem("")
+        self.live.timer.stop()
+        self.side_tabs.setCurrentWidget(self.buy_panel)
+        return self.make(replace(self.source_panel.request(), buy_missing=True))
 
     def fit_to_stash(self) -> bool:
         """Set the size to the largest the stash fills (as the last failure worked out) and make the pattern."""

@@ -31,6 +31,7 @@ from ..jobs import CancelToken, ProgressCallback
 from ..material import aida
 from ..palette import Palette, builtin_catalog, read_owned_codes, resolve_palette, user_palettes
 from ..pattern import Pattern
+from ..purchase import fewest
 from ..sizing import Crop, target_cells
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class MakeRequest:
     palette: str = "dmc"  # a built-in name or a palette file
     owned: str = ""  # codes or a file of codes; "" = every colour of the palette
     use_stash: bool = False  # "Only what I have": the user's stash decides the colours and how much of each
+    buy_missing: bool = False  # with use_stash: a stash too small buys only what it lacks (the fewest purchases)
     fabric_count: float | None = None  # cross-stitch only; None keeps the palette's material
     width: int | None = DEFAULT_WIDTH
     height: int | None = None
@@ -177,6 +179,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         saturation=request.saturation,
         include_special=request.include_special or bool(request.owned.strip()),  # owned colours: all of them
         capacity=stock.capacity if stock is not None else None,
+        buy=fewest() if stock is not None and request.buy_missing else None,
     )
     try:
         result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
@@ -421,7 +424,14 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         progress=progress,
         cancel=cancel,
     )
-    return MadePattern(generated.pattern, original)
+    pattern = generated.pattern
+    if request.use_stash:  # the stock, enforced after the run: the fewest cells take another stocked colour
+        from ..stash.use import fit_to_stash, record_stash
+
+        stock = stash_use(request_palette(request))
+        pattern, _ = fit_to_stash(pattern, stock.stash, stock.rule)
+        record_stash(pattern, stock.stash, stock.rule)
+    return MadePattern(pattern, original)
 
 
 def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
