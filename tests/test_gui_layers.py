@@ -368,3 +368,21 @@ def test_a_split_cell_is_filled_edge_to_edge_and_the_hover_names_its_stitches(qt
         assert near(rgb_at(window, at(window, 4 + fx, 3 + fy)), want, 40), (fx, fy)
     window._hovered(3, 4)
     assert window.hover_label.text() == "Row 4, column 5 · three-quarter 321 Red, quarter 797 Royal Blue"
+
+
+def test_the_colour_list_counts_the_finer_work_beside_the_crosses(qtbot):
+    """A thread with crosses and backstitch says both; the summary adds the part stitches and the rest."""
+    from pixlcraft.gui.legend import Legend
+
+    pattern = plain_pattern(StitchLayers(backstitches=Lines(np.array([[0, 0, 3 * U, 0]]), WHITE)))
+    quarters = pattern.layers.quarter_grid(8, 10)
+    quarters[2, 2] = [RED, RED, RED, NO_STITCH]
+    pattern.layers = pattern.layers.replace(quarters=quarters)
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.set_pattern(pattern)
+    rows = {legend.tree.topLevelItem(r).text(1): legend.tree.topLevelItem(r) for r in range(legend.row_count())}
+    assert rows["BLANC"].text(3) == "80 + backstitch"
+    assert "80 full stitches, 1 backstitch (3 cells of backstitch line)" == rows["BLANC"].toolTip(3)
+    assert rows["321"].text(3) == "1 part"
+    assert "+ 1 part stitch and 1 backstitch" in legend.summary.text()

@@ -171,18 +171,25 @@ class Legend(QWidget):
             layer_counts = pattern.layer_counts()
             total = int(counts.sum())
             word = cell_word(pattern)
+            finer = pattern.layers.summary()
             self.summary.setText(
-                f"{used.size} colour{'s' if used.size != 1 else ''} · {total:,} {word} · {pattern.palette.brand}"
+                f"{used.size} colour{'s' if used.size != 1 else ''} · {total:,} {word}"
+                + (f" + {finer}" if finer else "") + f" · {pattern.palette.brand}"
             )
             for index in used.tolist():
                 entry = pattern.palette[index]
-                count = f"{int(counts[index]):,}" if counts[index] else _layer_use(layer_counts, index)
+                extra = _layer_use(layer_counts, index)
+                if counts[index]:
+                    count = f"{int(counts[index]):,}" + (f" + {extra}" if extra else "")
+                else:
+                    count = extra or "0"
                 item = _CountItem(["", entry.code, entry.name, count])
                 item.setIcon(0, swatch_icon(entry.rgb, symbols.get(index, "")))
                 item.setData(0, INDEX_ROLE, int(index))
                 item.setData(3, INDEX_ROLE, int(counts[index]))
                 item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(2, f"{entry.code} {entry.name} ({entry.hex})")
+                item.setToolTip(3, _count_tip(int(counts[index]), layer_counts, index, word))
                 self.tree.addTopLevelItem(item)
                 if index in keep:
                     item.setSelected(True)
@@ -349,7 +356,23 @@ def _closest_first(palette: Palette, near: tuple[int, int, int] | None) -> list[
 
 
 def _layer_use(counts: LayerCounts, index: int) -> str:
-    """What a colour without full crosses is used for, in the Count column ("backstitch", "knots", …)."""
-    uses = [(counts.part_stitches, "part stitches"), (counts.backstitches, "backstitch"), (counts.knots, "knots"),
-            (counts.beads, "beads")]
-    return ", ".join(name for values, name in uses if values[index]) or "0"
+    """What a colour does beside its full crosses, short, for the Count column ("3 part, backstitch", "knots")."""
+    uses = []
+    if counts.part_stitches[index]:
+        uses.append(f"{int(counts.part_stitches[index]):,} part")
+    uses += [name for values, name in ((counts.backstitches, "backstitch"), (counts.knots, "knots"),
+                                       (counts.beads, "beads")) if values[index]]
+    return ", ".join(uses)
+
+
+def _count_tip(full: int, counts: LayerCounts, index: int, word: str) -> str:
+    """The Count column's tooltip: every kind of stitch the colour makes, in full."""
+    from ..stitches import describe
+
+    parts = [f"{full:,} full {word}"] if full else []
+    finer = describe({"part stitches": int(counts.part_stitches[index]),
+                      "backstitches": int(counts.backstitches[index]), "French knots": int(counts.knots[index]),
+                      "beads": int(counts.beads[index])})
+    if counts.backstitches[index]:
+        finer += f" ({float(counts.backstitch_length[index]):.0f} cells of backstitch line)"
+    return ", ".join(p for p in (", ".join(parts), finer) if p)
