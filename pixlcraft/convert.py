@@ -297,6 +297,7 @@ def convert_photo(
                 "height": height,
                 "crop": None if crop is None else [crop.left, crop.top, crop.right, crop.bottom],
                 "photo_size": [photo.width, photo.height],  # what the crop's pixels refer to
+                "chosen_height": options.height is not None,  # or it followed the photo's shape
                 "max_colors": budget,
                 "detail": options.detail,
                 "dither": options.dither,

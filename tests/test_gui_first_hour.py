@@ -143,6 +143,12 @@ def test_opening_a_pattern_shows_its_own_size_and_colours(qtbot, window, dialogs
     assert (p.width_cells.value(), p.height_cells.value()) == (64, 40)
     assert p.budget.value() == len(made.pattern.used_indices()) and p.use_budget.isChecked()
     assert p.current_palette_name() == "hama" and p.current_craft() == "bead"
+    # a height that followed the photo's shape is not kept: the next photo would be squashed to it
+    made = convert_photo(load_photo(SAMPLE), load_builtin("hama"), ConvertOptions(width=50))
+    save_pixl(made.pattern, tmp_path / "w.pixl")
+    window.open_path(tmp_path / "w.pixl")
+    wait_idle(qtbot, window)
+    assert (p.width_cells.value(), p.height_cells.value()) == (50, 0) and p.height_cells.text() == "auto"
 
 
 def test_help_has_a_guide_and_the_real_shortcut_list(qtbot, window, dialogs):  # noqa: F811

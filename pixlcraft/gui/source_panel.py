@@ -230,7 +230,11 @@ class SourcePanel(PanelSections, QWidget):
         self.select_palette(pattern.palette)
         self.size_unit.setCurrentIndex(self.size_unit.findData("cells"))
         self.width_cells.setValue(pattern.width)
-        self.height_cells.setValue(pattern.height)
+        # the height follows the photo's shape again unless the pattern was made at a height of its own choosing:
+        # a height kept from one pattern would squash the next photo opened
+        recipe = pattern.metadata.get("recipe") or {}
+        chose_height = isinstance(recipe, dict) and recipe.get("chosen_height")
+        self.height_cells.setValue(pattern.height if chose_height else 0)
         used = len(pattern.used_indices())
         self.use_budget.setChecked(True)
         self.budget.setValue(max(self.budget.minimum(), min(used, self.budget.maximum())))
