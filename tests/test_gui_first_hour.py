@@ -425,3 +425,20 @@ def test_an_ai_result_is_worth_asking_about_before_it_is_thrown_away(qtbot, wind
         pattern = Pattern(np.zeros((4, 4), np.int16), palette, {"title": "t", "recipe": {"maker": maker}})
         window._made(MadePattern(pattern, None), "")
         assert window.document.worth_asking is asks
+
+
+def test_save_as_starts_beside_the_photo_the_pattern_was_made_from(qtbot, window, dialogs, tmp_path,  # noqa: F811
+                                                                   monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    photo = tmp_path / "holiday" / "beach.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(SAMPLE.read_bytes())
+    window.open_path(photo)
+    wait_idle(qtbot, window)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda _w, _t, start, _f: asked.append(start) or ("", ""))
+    assert window.save_as_dialog() is False
+    from pathlib import Path
+
+    assert Path(asked[0]).parent == photo.parent and asked[0].endswith(".pixl")

@@ -451,8 +451,11 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
     def save_as_dialog(self, *, wait: bool = False) -> bool:
         if not self.document.is_open:
             return False
-        suggested = self.document.path.with_suffix(".pixl") if self.document.path else \
-            Path.home() / f"{self.document.name}.pixl"
+        if self.document.path:
+            suggested = self.document.path.with_suffix(".pixl")
+        else:  # beside the photo it was made from (where the exports go too), else the home folder
+            folder = Path(self.document.photo_path).parent if self.document.photo_path else Path.home()
+            suggested = (folder if folder.is_dir() else Path.home()) / f"{self.document.name}.pixl"
         path, _ = QFileDialog.getSaveFileName(self, "Save pattern", str(suggested), "PixlCraft pattern (*.pixl)")
         if not path:
             return False
