@@ -386,3 +386,15 @@ def test_the_colour_list_counts_the_finer_work_beside_the_crosses(qtbot):
     assert "80 full stitches, 1 backstitch (3 cells of backstitch line)" == rows["BLANC"].toolTip(3)
     assert rows["321"].text(3) == "1 part"
     assert "+ 1 part stitch and 1 backstitch" in legend.summary.text()
+
+
+def test_the_hover_readout_follows_an_undo(qtbot, window):
+    window._hovered(3, 4)
+    assert "BLANC White" in window.hover_label.text()
+    use(window, "part", RED)
+    click(qtbot, window, at(window, 4.2, 3.2), modifier=Qt.KeyboardModifier.ShiftModifier)  # a quarter: cross out
+    window._hovered(3, 4)
+    assert "quarter 321 Red" in window.hover_label.text()
+    window.actions["edit.undo"].trigger()
+    assert "part" not in window.hover_label.text() and "quarter" not in window.hover_label.text()
+    assert "BLANC" in window.hover_label.text()

@@ -538,6 +538,7 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
         self.canvas.refresh()
         self.legend.set_pattern(self.document.pattern)
         self._update_info()
+        self.refresh_hover()
 
     def _update_state(self) -> None:
         doc = self.document

@@ -29,8 +29,9 @@ class ViewStatusMixin:
         self.canvas.update()
 
     def _hovered(self, row: int, col: int) -> None:
+        self._hover_cell = (row, col)
         pattern = self.document.pattern
-        if pattern is None or row < 0:
+        if pattern is None or row < 0 or row >= pattern.height or col >= pattern.width:
             self.hover_label.setText("")
             return
         index = int(pattern.grid[row, col])
@@ -71,3 +72,8 @@ class ViewStatusMixin:
         zoom = f"{self.canvas.cell_px:.0f} px per cell" if self.canvas.cell_px >= 1 else "zoomed out"
         self.info_label.setText(f"{p.width} × {p.height} {cell_word(p)} · {size} · "
                                 f"{p.palette.material.description} · {zoom}")
+
+    def refresh_hover(self) -> None:
+        """Say again what the cell under the cursor holds (after an edit or an undo changed it)."""
+        row, col = getattr(self, "_hover_cell", (-1, -1))
+        self._hovered(row, col)
