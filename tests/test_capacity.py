@@ -155,3 +155,25 @@ def test_buying_is_chosen_only_where_it_beats_the_stash_by_its_cost() -> None:
         assert ours == pytest.approx(res.fun, abs=1e-6)
         if cost == 1000.0:
             assert bought.sum() == 22  # the fewest purchases: exactly the shortfall
+
+
+@pytest.mark.parametrize("dither, cleanup", [("floyd-steinberg", False), ("ordered", False), ("none", True)])
+def test_dither_and_confetti_clean_up_stay_within_the_stock(dither: str, cleanup: bool) -> None:
+    """The dither's mixed cells and the clean-up's recoloured ones are repaired back within the stock."""
+    from skimage import data
+
+    from pixlcraft.convert import ConvertOptions, convert_photo
+    from pixlcraft.imageio import photo_from_array
+
+    dmc = load_builtin("dmc")
+    photo = photo_from_array(data.astronaut())
+    free = convert_photo(photo, dmc, ConvertOptions(width=60, max_colors=12, dither=dither, cleanup=cleanup))
+    counts = free.pattern.counts()[:len(dmc)].astype(np.float64)
+    cap = np.floor(counts * 0.7)  # every colour 30 % short …
+    spare = np.flatnonzero(counts == 0)[:6]
+    cap[spare] = 400  # … and six colours it did not use, with room
+    result = convert_photo(photo, dmc, ConvertOptions(width=60, max_colors=12, dither=dither, cleanup=cleanup,
+                                                      capacity=tuple(cap)))
+    used = result.pattern.counts()[:len(dmc)]
+    assert (used <= cap).all() and used.sum() == 60 * 60
+    assert result.stats["moved_for_stock"] > 0
