@@ -172,3 +172,12 @@ def test_buying_up_to_n_new_colours_lowers_the_error_and_keeps_to_n(photo: Path,
         else:
             assert not new
     assert errors[2] < errors[0] and errors[4] <= errors[0]
+
+
+def test_a_stash_of_the_wrong_material_is_a_clear_error(photo: Path, tmp_path: Path, capsys) -> None:
+    beads = tmp_path / "beads.csv"
+    beads.write_text("palette,code,quantity\nperler,P01,500\n", encoding="utf-8")
+    assert main(["convert", str(photo), "-o", str(tmp_path / "p.pixl"), "--width", "30", "--stash", str(beads)]) == 2
+    assert "perler is a bead palette; it cannot go into the thread stash" in capsys.readouterr().err
+    assert main(["stash", "add", "Black", "10", "--palette", "lego", "--unit", "skein"]) == 2
+    assert "'skein' is not a unit for bricks" in capsys.readouterr().err
