@@ -78,6 +78,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "clip": ("CLIP image-text model", "--clip-model"),
     "lora": ("style LoRA", "--lora"),
     "sd15-base": ("Stable Diffusion 1.5 base model", "--base-model"),
+    "caption": ("image captioning model", "--caption-model"),
 }
 
 _TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -227,6 +228,18 @@ MODELS: dict[str, ModelSpec] = {
             size_mb=410,
             size_mb_fp32=820,
         ),
+        # PASD's automatic prompt: BLIP base finetuned on COCO captions (the official PASD code's --use_blip model).
+        ModelSpec(
+            name="blip-caption-base",
+            repo_id="Salesforce/blip-image-captioning-base",
+            role="caption",
+            title="BLIP base image captioning",
+            classes=("BlipForConditionalGeneration", "BlipProcessor"),
+            files=("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json",
+                   "special_tokens_map.json", "vocab.txt"),
+            weights=("model.safetensors",),
+            size_mb=990,
+        ),
     )
 }
 
@@ -239,6 +252,7 @@ DEFAULTS: dict[str, str] = {
     "depth": "dpt-hybrid-midas",
     "clip": "clip-vit-b32",
     "sd15-base": "sd15-base",
+    "caption": "blip-caption-base",
 }
 
 
@@ -296,6 +310,7 @@ _CONFIG_KIND: dict[str, tuple[str, str]] = {
     "controlnet-depth": ("_class_name", "ControlNetModel"),
     "depth": ("model_type", "dpt"),
     "clip": ("model_type", "clip"),
+    "caption": ("model_type", "blip"),
 }
 
 
@@ -368,6 +383,12 @@ def check_folder(folder: str | os.PathLike[str], role: str) -> list[str]:
         if not ((folder / "preprocessor_config.json").is_file() or (folder / "processor_config.json").is_file()):
             missing.append("preprocessor_config.json")
         missing += _check_tokenizer(folder)
+    elif role == "caption":
+        missing += _check_model_files(folder, "model")
+        if not (folder / "preprocessor_config.json").is_file():
+            missing.append("preprocessor_config.json")
+        if not ((folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file()):
+            missing.append("vocab.txt (or tokenizer.json)")
     if role in _CONFIG_KIND:
         missing += _check_config_kind(folder / "config.json", role)
     return missing

@@ -309,3 +309,34 @@ def build_tiny_pasd(root: Path) -> TinyPasd:
     light = build_pasd_checkpoint(root / "PASD" / "pasd_light" / "checkpoint-120000", "light", "safetensors")
     base = build_tiny_sd15(root / "sd15")
     return TinyPasd(root, full, light, base)
+
+
+# The words of the tiny BLIP's vocabulary after BERT's five special tokens; "[DEC]" (BLIP's decoder start, the
+# id after BERT's vocabulary in the real model) comes last, as in the real tokenizer.
+BLIP_WORDS = ("a", "picture", "of", "dog", "cat", "on", "the", "grass", "blurry", "noisy", "photo", "with", "red",
+              "sitting", "in", "field")
+
+
+def build_tiny_blip(folder: Path) -> Path:
+    """A tiny random BLIP captioner in the layout of ``Salesforce/blip-image-captioning-base``: config.json,
+    model.safetensors, preprocessor_config.json and a BERT WordPiece tokenizer (vocab.txt, tokenizer.json)."""
+    import torch
+    from transformers import BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *BLIP_WORDS, "[DEC]"]
+    (folder / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"), bos_token="[DEC]")
+    config = BlipConfig(
+        text_config=dict(vocab_size=len(tokens), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, encoder_hidden_size=32, max_position_embeddings=64,
+                         bos_token_id=len(tokens) - 1, pad_token_id=0, sep_token_id=3, eos_token_id=3),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=32, patch_size=8),
+        projection_dim=16,
+    )
+    torch.manual_seed(SEED)
+    BlipForConditionalGeneration(config).save_pretrained(folder, safe_serialization=True)
+    BlipImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

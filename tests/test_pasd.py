@@ -16,10 +16,11 @@ import torch
 from pasd_tiny import UNET_CONFIG, build_tiny_pasd, up_layers
 
 from pixlcraft.cleanup import cleanup, get_method
-from pixlcraft.cleanup.pasd import colorfix, pipeline, weights
+from pixlcraft.cleanup.pasd import colorfix, pipeline, schedule, weights
 from pixlcraft.cleanup.pasd.unet import PASDUNet2DConditionModel
 from pixlcraft.errors import InputError
 from pixlcraft.imageio import Photo
+from pixlcraft.jobs import Reporter
 from pixlcraft.models import ModelMissingError
 
 # diffusers' UniPC builds its sigma table with np.array() of a tensor, which numpy 2 flags; not ours to fix.
@@ -382,3 +383,314 @@ def test_hub_id_is_found_in_the_hugging_face_cache(tiny, tmp_path):
     assert found == (snapshot / "pasd_light" / "checkpoint-120000").resolve()
     with pytest.raises(ModelMissingError, match="pasd/checkpoint-100000"):  # the other variant is not there
         weights.resolve_pasd(None, "full", cache_dir=tmp_path / "hub")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# start noise level: the paper's 900 and the released code's 50
+
+
+def test_the_released_code_noises_at_the_last_sampling_step(full_pipe):
+    """diffusers' UniPC ``add_noise`` at a level that is not a sampling timestep uses the last one (see schedule)."""
+    from diffusers import UniPCMultistepScheduler
+
+    scheduler = UniPCMultistepScheduler.from_config(full_pipe.scheduler.config)
+    gen = torch.Generator().manual_seed(2)
+    x, noise = torch.randn(1, 4, 8, 8, generator=gen), torch.randn(1, 4, 8, 8, generator=gen)
+    alphas = scheduler.alphas_cumprod
+    for steps, effective in ((20, 50), (10, 100), (2, 500)):
+        scheduler.set_timesteps(steps)
+        assert [int(t) for t in scheduler.timesteps] == schedule.sampling_timesteps(steps)
+        assert schedule.official_noise_level(steps) == effective
+        official = scheduler.add_noise(x, noise, torch.LongTensor([900]))
+        torch.testing.assert_close(official, pipeline.noise_to_level(alphas, x, noise, effective))
+        assert not torch.allclose(official, pipeline.noise_to_level(alphas, x, noise, 900), atol=1e-3)
+    assert schedule.official_noise_level(111) == 900  # 900 happens to be a sampling timestep for 111 steps
+    # about 8× more of the photo at 50 than at 900
+    assert 8.1 < schedule.photo_share(50) / schedule.photo_share(900) < 8.3
+
+
+def test_noise_level_50_reproduces_the_official_start_latent(full_pipe):
+    """The authors' prepare_latents (diffusers ≥ 0.25): add_noise to the first timestep, then add_noise(…, 900)."""
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(4))
+    ours = full_pipe.start_latents(image, 20, 50, torch.Generator().manual_seed(7))
+
+    scheduler = full_pipe.scheduler
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        init = full_pipe.vae.encode(image * 2 - 1).latent_dist.sample(gen) * full_pipe.vae.config.scaling_factor
+    scheduler.set_timesteps(20)
+    init = scheduler.add_noise(init, torch.randn(init.shape, generator=gen), scheduler.timesteps[:1])
+    init = scheduler.add_noise(init, torch.randn(init.shape, generator=gen), torch.LongTensor([900]))
+    official = init * scheduler.init_noise_sigma
+    torch.testing.assert_close(ours, official, atol=1e-5, rtol=1e-5)
+    assert int(scheduler.timesteps[0]) == 999  # and sampling starts at 999 either way
+
+
+def test_named_starts_and_explicit_levels():
+    method = get_method("pasd")
+    assert method.noise_level(method.resolve_options({})) == (900, "redrawn")
+    assert method.noise_level(method.resolve_options({"pasd_start": "faithful"})) == (50, "faithful")
+    assert method.noise_level(method.resolve_options({"pasd_start": "faithful", "steps": 10})) == (100, "faithful")
+    assert method.noise_level(method.resolve_options({"pasd_noise_level": 50})) == (50, "faithful")
+    assert method.noise_level(method.resolve_options({"pasd_noise_level": 300, "pasd_start": "faithful"})) == \
+        (300, "custom")
+    with pytest.raises(InputError, match="--pasd-start"):
+        method.resolve_options({"pasd_start": "wild"})
+
+
+# ------------------------------------------------------------------------------------------------------------
+# the sampling loop and its latent tiles
+
+
+def _condition(width=64, height=48, seed=5):
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(rng.random((1, 3, height, width), dtype=np.float32))
+
+
+def test_untiled_sampling_is_diffusers_controlnet_loop(full_pipe):
+    """Our loop, untiled, computes what StableDiffusionControlNetPipeline.__call__ computes from the same start."""
+    from diffusers import StableDiffusionControlNetPipeline
+
+    condition = _condition()
+    latents = full_pipe.start_latents(condition, 3, 900, torch.Generator().manual_seed(1))
+    prompt = pipeline.full_prompt("a test")
+    ours = full_pipe.sample(condition, latents.clone(), prompt=prompt, steps=3,
+                            generator=torch.Generator().manual_seed(2), latent_tile=None)
+    theirs = StableDiffusionControlNetPipeline.__call__(
+        full_pipe, prompt=prompt, image=condition, height=48, width=64, num_inference_steps=3, guidance_scale=9.0,
+        negative_prompt=pipeline.NEGATIVE_PROMPT, generator=torch.Generator().manual_seed(2),
+        latents=latents.clone(), controlnet_conditioning_scale=1.0, output_type="np",
+    ).images[0]
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_sampling_starts_at_999_whatever_the_noise_level(full_pipe, monkeypatch):
+    seen = []
+    original = full_pipe.predict_noise
+
+    def spy(sample, timestep, *args):
+        seen.append(int(timestep))
+        return original(sample, timestep, *args)
+
+    monkeypatch.setattr(full_pipe, "predict_noise", spy)
+    image = np.full((48, 64, 3), 0.4, np.float32)
+    full_pipe.restore(image, steps=20, process_size=48, noise_level=50)
+    assert seen == schedule.sampling_timesteps(20) and seen[0] == 999 and seen[-1] == 50
+
+
+def test_tile_grid_follows_the_official_rule():
+    from pixlcraft.cleanup.pasd import sizes
+
+    assert sizes.tile_starts(100, 40, 8) == [0, 32, 60]  # stride 32, the last tile ends at the border
+    assert sizes.tile_starts(64, 32, 8) == [0, 24, 32]
+    assert sizes.tile_starts(20, 40, 8) == [0]
+    assert sizes.latent_tiles(320, 320) is None  # up to 320² latents (2560 px square) in one piece
+    side, tiles = sizes.latent_tiles(321, 400)
+    assert side == 320 and tiles == [(0, 0), (0, 80), (1, 0), (1, 80)]
+    side, tiles = sizes.latent_tiles(100, 2000)  # a long strip: tiles of its short side
+    assert side == 100 and tiles[0] == (0, 0) and tiles[-1] == (0, 1900)
+    weights = sizes.tile_weights(16)
+    assert weights.shape == (16, 16) and np.allclose(weights, weights.T) and np.allclose(weights, weights[::-1])
+    assert weights[8, 8] > 100 * weights[0, 8]  # centre counts, edges hardly
+    assert (sizes.TILE_PX, sizes.LATENT_TILE, sizes.LATENT_TILE_OVERLAP) == (2560, 320, 8)
+
+
+def test_tiles_blend_to_the_whole_for_a_pointwise_model(full_pipe):
+    """Tiling changes nothing where a prediction depends on each position alone: the blend is a weighted mean."""
+    gen = torch.Generator().manual_seed(3)
+    sample = torch.randn(2, 4, 20, 28, generator=gen)
+    condition = torch.rand(2, 3, 160, 224, generator=gen)
+    embeds = torch.randn(2, 5, 32, generator=gen)
+    calls = []
+
+    def pointwise(x, t, e, c, scale):
+        calls.append((x.shape[-2:], c.shape[-2:]))
+        assert c.shape[-2:] == (x.shape[-2] * 8, x.shape[-1] * 8)  # the condition tile matches the latent tile
+        return x * 2 + c[:, :1, ::8, ::8] * scale + e.mean()
+
+    whole = pointwise(sample, 1, embeds, condition, 0.5)
+    calls.clear()
+    tiled = full_pipe.tiled_noise(sample, 1, embeds, condition, 0.5, latent_tile=12, predict=pointwise)
+    assert len(calls) > 4 and all(shape == (12, 12) for shape, _ in calls)
+    torch.testing.assert_close(tiled, whole)
+
+
+def test_tiled_run_has_the_right_size_and_stays_close_to_the_untiled_one(full_pipe):
+    """A 32×24 latent in four 20×20 tiles against the whole: the random tiny networks see the whole image through
+    attention, so tiles cannot match exactly, but they stay far closer to the whole than another seed is."""
+    rng = np.random.default_rng(8)
+    y, x = np.mgrid[0:192, 0:256].astype(np.float32)
+    image = np.stack([x / 256, y / 192, 0.5 + 0.3 * np.sin(x / 5)], axis=-1)
+    image = np.clip(image + 0.05 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
+    for color_fix in (True, False):
+        common = dict(steps=2, seed=4, process_size=192, noise_level=50, color_fix=color_fix)
+        events = []
+        tiled = full_pipe.restore(image, latent_tile=20, reporter=Reporter(events.append), **common)
+        whole = full_pipe.restore(image, latent_tile=None, **common)
+        other_seed = full_pipe.restore(image, latent_tile=None, **{**common, "seed": 5})
+        assert tiled.shape == whole.shape == (192, 256, 3)
+        assert np.isfinite(tiled).all() and 0 <= tiled.min() and tiled.max() <= 1
+        steps = [e.done for e in events if e.stage == "denoise" and "tile" not in e.message]
+        tiles = [e.message for e in events if e.stage == "denoise" and "tile" in e.message]
+        assert steps == [1, 2] and tiles[0] == "PASD step 1 of 2, tile 1 of 4" and len(tiles) == 8
+        gap = np.abs(tiled - whole).mean()
+        assert gap < 0.05 and gap < 0.3 * np.abs(other_seed - whole).mean()
+
+
+def test_tiles_honour_cancel(full_pipe):
+    from pixlcraft.errors import Cancelled
+    from pixlcraft.jobs import CancelToken
+
+    token = CancelToken()
+    token.cancel()
+    image = np.full((72, 96, 3), 0.5, np.float32)
+    with pytest.raises(Cancelled):
+        full_pipe.restore(image, steps=1, process_size=96, latent_tile=8, reporter=Reporter(None, token))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# readiness and time
+
+
+def test_time_estimate_scales_with_pixels_steps_and_device():
+    from pixlcraft.cleanup.pasd import estimate
+
+    assert estimate.step_seconds(768, 512, "cpu", threads=2) == pytest.approx(85.0)
+    assert estimate.step_seconds(1536, 512, "cpu", threads=2) == pytest.approx(170.0)
+    assert estimate.step_seconds(768, 512, "cpu", threads=8) < 85.0 / 2
+    assert estimate.step_seconds(1024, 1024, "cuda") * 20 == pytest.approx(12.5)
+    # a 512×384 result is worked at 1024×768: 2× the reference pixels, 20 steps + the VAE + loading
+    cpu = estimate.estimate_seconds(512, 384, 20, "cpu", threads=2)
+    assert cpu == pytest.approx(170.0 * (20 + estimate.VAE_STEPS) + estimate.LOAD_SECONDS["cpu"])
+    assert cpu > 3600  # "20 steps are over an hour"
+    assert estimate.estimate_seconds(512, 384, 10, "cpu", threads=2) < cpu * 0.6
+    assert estimate.estimate_seconds(512, 384, 20, "cuda:1") < 60
+    assert estimate.estimate_seconds(512, 384, 20, "cpu", threads=2, loaded=True) == pytest.approx(
+        cpu - estimate.LOAD_SECONDS["cpu"])
+    # beyond 2560 px the overlapping tiles are counted
+    big = estimate.estimate_seconds(4000, 3000, 20, "cuda", loaded=True)
+    plain = estimate.step_seconds(4000, 3000, "cuda") * (20 + estimate.VAE_STEPS)
+    assert big > plain
+    assert estimate.describe_seconds(44) == "about 40 s" and estimate.describe_seconds(7) == "about 7 s"
+    assert estimate.describe_seconds(600) == "about 10 min"
+    assert estimate.describe_seconds(4000) == "about 1 h 5 min"
+
+
+def test_readiness_names_what_is_missing(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXLCRAFT_MODEL_CACHE", str(tmp_path / "empty-cache"))
+    method = get_method("pasd")
+    state = method.readiness()
+    assert not state.ready and state.device == "cpu" and state.caption == "missing"
+    assert [name for name, _, _ in state.downloads] == ["PASD full weights", "Stable Diffusion 1.5 parts"]
+    text = "\n".join(state.lines())
+    for needed in ("not ready", "about 6.3 GB", "pasd/checkpoint-100000", "pixlcraft models download sd15-base",
+                   "pixlcraft models download blip-caption-base", "on the CPU", "an estimate"):
+        assert needed in text
+    assert state.seconds > 3000  # the CPU: about an hour at the default size
+    given = method.readiness({"pasd_model": str(tiny.light), "pasd_variant": "light", "base_model": str(tiny.base),
+                              "pasd_caption": "off"})
+    assert given.ready and given.downloads == [] and given.caption == "off"
+    assert given.lines()[0] == "ready: weights downloaded"
+
+
+def test_cleanup_list_says_what_is_missing(tmp_path, monkeypatch, capsys):
+    from pixlcraft.cli import main
+
+    monkeypatch.setenv("PIXLCRAFT_MODEL_CACHE", str(tmp_path / "empty-cache"))
+    assert main(["cleanup", "--list"]) == 0
+    out = capsys.readouterr().out
+    pasd = out[out.index("pasd "):]
+    assert "not ready" in pasd and "PASD full weights" in pasd and "sd15-base" in pasd and "time: about" in pasd
+    assert "\n           ready\n" not in pasd
+
+
+def _slow_cli(tiny, tmp_path, *extra):
+    from PIL import Image
+
+    Image.fromarray((_photo().srgb * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    return ["cleanup", str(tmp_path / "p.png"), "-m", "pasd", "--pasd-model", str(tiny.light), "--pasd-variant",
+            "light", "--base-model", str(tiny.base), "--steps", "1", "--device", "cpu", "--pasd-process-size", "64",
+            "--long-side", "48", "--pasd-caption", "off", "-o", str(tmp_path / "clean.png"), *extra]
+
+
+def test_a_long_run_needs_a_yes(tiny, tmp_path, monkeypatch, capsys):
+    import io
+
+    from pixlcraft.cli import main
+
+    method = get_method("pasd")
+    monkeypatch.setattr(type(method), "estimate", lambda self, w, h, options=None: 3 * 3600.0)
+    # not a terminal, no --yes: refused, nothing written
+    assert main(_slow_cli(tiny, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "about 3 h" in err and "--yes" in err and "on the CPU" in err
+    assert not (tmp_path / "clean.png").exists()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert main(_slow_cli(tiny, tmp_path)) != 0
+    assert "Start it? [y/N]" in capsys.readouterr().out and not (tmp_path / "clean.png").exists()
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    assert main(_slow_cli(tiny, tmp_path)) == 0
+    assert (tmp_path / "clean.png").exists()
+    (tmp_path / "clean.png").unlink()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(_slow_cli(tiny, tmp_path, "--yes")) == 0
+    assert (tmp_path / "clean.png").exists()
+
+
+def test_a_short_run_is_not_asked_about(tiny, tmp_path):
+    from pixlcraft.cli import main
+
+    method = get_method("pasd")
+    assert method.estimate(40, 30, {"pasd_process_size": 64, "target_long_side": 48, "steps": 1}) < 600
+    assert main(_slow_cli(tiny, tmp_path)) == 0
+
+
+def test_pending_downloads_or_a_refusal_before_anything_starts(tiny, tmp_path, monkeypatch, capsys):
+    from pixlcraft.cli import main
+
+    monkeypatch.setenv("PIXLCRAFT_MODEL_CACHE", str(tmp_path / "empty-cache"))
+    method = get_method("pasd")
+    # offline (as in every test): a missing model cannot be fetched, so the run is refused with the run's message
+    with pytest.raises(ModelMissingError, match="HF_HUB_OFFLINE"):
+        method.pending_downloads({})
+    # a folder given is checked as it is
+    with pytest.raises(ModelMissingError, match="no_such_folder"):
+        method.pending_downloads({"pasd_model": str(tmp_path / "no_such_folder")})
+    assert method.pending_downloads({"pasd_model": str(tiny.full), "base_model": str(tiny.base)}) == []
+    # online: what the run would fetch first (nothing is fetched to find out)
+    monkeypatch.setattr(weights, "hub_offline", lambda: False)
+    pending = method.pending_downloads({"pasd_variant": "light"})
+    assert [(name, mb) for name, mb, _ in pending] == [("PASD light weights", 5000), ("Stable Diffusion 1.5 parts",
+                                                                                       410)]
+    assert "pasd_light/checkpoint-120000" in pending[0][2]
+    monkeypatch.setattr(type(method), "estimate", lambda self, w, h, options=None: 2 * 3600.0)
+    from PIL import Image
+
+    Image.fromarray((_photo().srgb * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    assert main(["cleanup", str(tmp_path / "p.png"), "-m", "pasd", "--device", "cpu", "-o",
+                 str(tmp_path / "x.png")]) == 2
+    assert "after downloading about 6.3 GB" in capsys.readouterr().err
+
+
+def test_cleanup_first_pasd_asks_too(tiny, monkeypatch):
+    import argparse
+
+    from pixlcraft.cli.cleanup import add_cleanup_args, apply_cleanup
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--width", type=int)
+    add_cleanup_args(parser)
+    flags = ["--width", "24", "--cleanup-first", "pasd", "--cleanup-pasd-model", str(tiny.light),
+             "--cleanup-pasd-variant", "light", "--cleanup-base-model", str(tiny.base), "--cleanup-steps", "1",
+             "--cleanup-device", "cpu", "--cleanup-pasd-process-size", "64", "--cleanup-pasd-caption", "off"]
+    method = get_method("pasd")
+    monkeypatch.setattr(type(method), "estimate", lambda self, w, h, options=None: 1800.0)
+    with pytest.raises(InputError, match=r"about 30 min.*--cleanup-yes.*--cleanup-long-side"):
+        apply_cleanup(parser.parse_args(flags), _photo())
+    result = apply_cleanup(parser.parse_args([*flags, "--cleanup-yes"]), _photo())
+    assert result.width == 48 and method.last_run.steps == 1

@@ -3,6 +3,14 @@
 Every method's options become flags here from their declarations in :mod:`pixlcraft.cleanup`, so a new method
 (or a new option) needs no CLI code. Values arrive as text and are converted and range-checked by the method's
 own :class:`~pixlcraft.cleanup.Option`, so a bad value reads the same whether it came from the CLI or the GUI.
+
+Methods may offer three optional hooks, used here when present (PASD has them):
+
+* ``readiness(options)`` → an object with ``lines()``: ``--list`` prints those instead of "ready";
+* ``estimate(width, height, options)`` → seconds: a run estimated over :data:`CONFIRM_ABOVE_SECONDS` is only
+  started after a yes (a y/N question on a terminal, ``--yes`` otherwise);
+* ``result_metadata()`` → ``{key: text}`` about the last run (PASD: the prompt it used), printed after the run
+  and written into a PNG output's text chunks.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from ..errors import InputError
 from .common import ProgressBar, check_output
 
 ORDER = 5  # before convert: it is the first step of the pipeline
+CONFIRM_ABOVE_SECONDS = 600.0
+"""Ask before starting a clean-up estimated to take longer than this (10 minutes)."""
 
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 
@@ -85,7 +95,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help=f"output image ({', '.join(OUTPUT_SUFFIXES)})")
     p.add_argument("--method", "-m", metavar="NAME",
                    help=f"clean-up method: {_method_help()}, or auto (default: the first available)")
-    p.add_argument("--list", action="store_true", help="list the methods and whether they can run here")
+    p.add_argument("--list", action="store_true",
+                   help="list the methods, whether they can run here, what is missing and how long PASD takes")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="start even when the clean-up is estimated to take over 10 minutes (PASD without a GPU) "
+                        "without asking")
     _add_option_flags(p.add_argument_group("method options (the methods each applies to in brackets)"), "")
     p.set_defaults(func=run)
 
@@ -97,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for name, description, reason in describe_methods():
             print(f"{name:<10} {description}")
-            print(f"{'':<10} {'ready' if not reason else 'unavailable: ' + reason}")
+            lines = ["unavailable: " + reason] if reason else _readiness_lines(get_method(name), args)
+            for line in lines:
+                print(f"{'':<10} {line}")
         return 0
     if not args.input or not args.output:
         raise InputError("give a photo and an output file: pixlcraft cleanup PHOTO -o CLEAN.png")
@@ -108,16 +124,114 @@ def run(args: argparse.Namespace) -> int:
     photo = load_photo(args.input)
     if photo.alpha is not None and args.output.lower().endswith((".jpg", ".jpeg")):
         raise InputError(f"{args.input} has transparent areas and JPEG cannot keep them; save as .png instead.")
+    confirm_long_run(method, photo, options, args.yes)
     bar = ProgressBar(unit="step")
     start = time.perf_counter()
     try:
         result = cleanup(photo, method, options, progress=bar)
     finally:
         bar.close()
-    save_photo(result, args.output)
+    meta = _result_metadata(method)
+    save_photo(result, args.output, text=meta)
     print(f"{args.output}: {result.width}×{result.height} pixels from {photo.width}×{photo.height}, "
           f"{method.name} clean-up in {time.perf_counter() - start:.1f} s")
+    _print_run_notes(method, meta)
     return 0
+
+
+def _readiness_lines(method, args: argparse.Namespace) -> list[str]:
+    """The method's own account of what it lacks here (and how long it takes) with the options given for it
+    (``--list --pasd-variant light``), or just "ready"."""
+    readiness = getattr(method, "readiness", None)
+    if readiness is None:
+        return ["ready"]
+    own = {o.name for o in method.all_options()}
+    given = {opt.name: getattr(args, _dest(opt.name)) for opt, _ in _declared_flags().values()
+             if opt.name in own and getattr(args, _dest(opt.name), None) is not None}
+    try:
+        return list(readiness(given).lines()) or ["ready"]
+    except Exception:  # noqa: BLE001 - a listing must not fail on one method's report
+        return ["ready"]
+
+
+def _result_metadata(method) -> dict[str, str]:
+    hook = getattr(method, "result_metadata", None)
+    return dict(hook()) if hook is not None else {}
+
+
+def _print_run_notes(method, meta: dict[str, str], to_stderr: bool = False) -> None:
+    """What the method was told and anything it skipped: PASD's prompt and where it came from (on stdout, or on
+    stderr as a note when the clean-up is a step of another command)."""
+    import sys
+
+    run = getattr(method, "last_run", None)
+    for note in getattr(run, "notes", None) or []:
+        print(f"pixlcraft: note: {note}", file=sys.stderr)
+    prompt = meta.get("pasd:prompt")
+    if prompt is not None:
+        source = {"caption": "automatic caption", "user": "--pasd-prompt", "none": "no description"}.get(
+            meta.get("pasd:prompt-source", ""), "")
+        line = (f"PASD prompt ({source}): {prompt}; start noise level {meta.get('pasd:noise-level')} "
+                f"({meta.get('pasd:start')})")
+        print(f"pixlcraft: note: {line}" if to_stderr else line, file=sys.stderr if to_stderr else sys.stdout)
+
+
+def confirm_long_run(method, photo, options: dict[str, Any], yes: bool, prefix: str = "") -> None:
+    """Ask before a clean-up estimated to take longer than :data:`CONFIRM_ABOVE_SECONDS`.
+
+    On a terminal: a y/N question (no → :class:`~pixlcraft.errors.Cancelled`, nothing started). Elsewhere
+    (scripts, pipes) without ``--yes`` (``--cleanup-yes`` with ``prefix`` "cleanup-"): an :class:`InputError`
+    saying how long it would take and how to make it shorter. Methods without an ``estimate`` hook are never
+    asked about. First, a method with a ``pending_downloads`` hook refuses at once when a model is missing and
+    cannot be downloaded (no question about time for a run that cannot start), and the question mentions what
+    it would download.
+    """
+    import sys
+
+    from ..errors import Cancelled
+
+    estimate = getattr(method, "estimate", None)
+    if estimate is None or yes:
+        return
+    check = getattr(method, "pending_downloads", None)
+    pending = check(options) if check is not None else []
+    seconds = estimate(photo.width, photo.height, options)
+    if seconds <= CONFIRM_ABOVE_SECONDS:
+        return
+    try:
+        from ..cleanup.pasd.estimate import describe_seconds
+    except ImportError:  # pragma: no cover - another method with an estimate, PASD not installed
+        def describe_seconds(value: float) -> str:
+            return f"about {max(1, round(value / 60))} min"
+
+    resolved = method.resolve_options(options)
+    device_for = getattr(method, "device_for", None)
+    where = device_for(resolved) if device_for is not None else ""
+    device = {"": "", "cpu": " on the CPU"}.get(where, f" on {where}")
+    what = f"the {method.name} clean-up of this photo would take {describe_seconds(seconds)}{device} (an estimate)"
+    if pending:
+        total = sum(mb for _, mb, _ in pending) / 1000
+        what += f", after downloading about {total:.1f} GB ({', '.join(name for name, _, _ in pending)})"
+    flag = f"--{prefix}"
+    tips = [f"a smaller {flag}long-side"]
+    if where == "cpu":
+        tips.insert(0, "a GPU")
+    if "steps" in resolved:
+        tips.append(f"fewer {flag}steps")
+    if resolved.get("pasd_variant") == "full":
+        tips.append(f"{flag}pasd-variant light")
+    shorter = (", ".join(tips[:-1]) + " or " + tips[-1] if len(tips) > 1 else tips[0]) + " would make it shorter"
+    stdin = sys.stdin
+    if stdin is not None and stdin.isatty():
+        print(f"pixlcraft: {what}; {shorter}.", file=sys.stderr)
+        try:
+            answer = input("Start it? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() in ("y", "yes"):
+            return
+        raise Cancelled("Not started.")
+    raise InputError(f"{what}. Start it anyway with {flag}yes, or: {shorter}.")
 
 
 def _automatic() -> str:
@@ -132,8 +246,11 @@ def _automatic() -> str:
     return name
 
 
-def save_photo(photo, path: str) -> None:
-    """Write ``photo`` as 8-bit RGB(A) in the format its suffix names, atomically."""
+def save_photo(photo, path: str, text: dict[str, str] | None = None) -> None:
+    """Write ``photo`` as 8-bit RGB(A) in the format its suffix names, atomically.
+
+    ``text`` goes into a PNG's text chunks (tEXt, or iTXt for text beyond Latin-1); other formats ignore it.
+    """
     import io
 
     import numpy as np
@@ -149,7 +266,14 @@ def save_photo(photo, path: str) -> None:
         image = Image.fromarray(rgb, "RGB")
     suffix = path.lower().rsplit(".", 1)[-1]
     fmt = {"jpg": "JPEG", "jpeg": "JPEG", "tif": "TIFF", "tiff": "TIFF", "webp": "WEBP"}.get(suffix, "PNG")
-    extra = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    extra: dict[str, Any] = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if fmt == "PNG" and text:
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        for key, value in text.items():
+            info.add_text(key, value)
+        extra["pnginfo"] = info
     buffer = io.BytesIO()
     image.save(buffer, fmt, **extra)
     with atomic_write(path, "wb") as f:
@@ -170,6 +294,8 @@ def add_cleanup_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cleanup-first", metavar="METHOD", default=None,
                        help=f"clean the photo before making the pattern: {_method_help()}, or auto (the first "
                             "available: Real-ESRGAN, else classic)")
+    group.add_argument("--cleanup-yes", action="store_true",
+                       help="start the clean-up even when it is estimated to take over 10 minutes, without asking")
     _add_option_flags(group, "cleanup-", skip=("scale",))
 
 
@@ -221,4 +347,7 @@ def apply_cleanup(
                                  getattr(args, "height", None))
             target_long_side = long_side_for_pattern(photo, cells, method)
         options["target_long_side"] = max(8, int(target_long_side))
-    return cleanup(photo, method, options, progress=progress, cancel=cancel)
+    confirm_long_run(method, photo, options, bool(getattr(args, "cleanup_yes", False)), "cleanup-")
+    result = cleanup(photo, method, options, progress=progress, cancel=cancel)
+    _print_run_notes(method, _result_metadata(method), to_stderr=True)
+    return result

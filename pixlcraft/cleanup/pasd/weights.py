@@ -153,6 +153,93 @@ def resolve_pasd(
     raise ModelMissingError(missing_message(variant, why, cache))
 
 
+def locate_parts(
+    pasd_model: str | os.PathLike[str] | None,
+    variant: str,
+    base_model: str | os.PathLike[str] | ModelLocation | None,
+    *,
+    download: bool = True,
+    reporter: Reporter | None = None,
+) -> tuple[Path, ModelLocation]:
+    """The PASD checkpoint folder and the SD 1.5 base, both looked up before anything is fetched or loaded, so
+    that one :class:`ModelMissingError` names everything that is missing."""
+    problems: list[str] = []
+    folder: Path | None = None
+    base: ModelLocation | None = None
+    try:
+        folder = resolve_pasd(pasd_model, variant, download=download, reporter=reporter)
+    except ModelMissingError as exc:
+        problems.append(str(exc))
+    try:
+        base = resolve_model(base_model, "sd15-base", download=download, reporter=reporter)
+    except ModelMissingError as exc:
+        if not problems:  # the PASD message already says that an SD 1.5 base is needed too
+            problems.append(str(exc))
+    if problems or folder is None or base is None:
+        raise ModelMissingError(" ".join(problems))
+    return folder, base
+
+
+@dataclass(frozen=True)
+class MissingPart:
+    """A model PASD needs that is not on this computer."""
+
+    what: str
+    mb: int
+    how: str
+    """How to get it yourself (a command)."""
+    fetchable: bool
+    """Whether a run would download it (a Hub id, downloads allowed) rather than fail."""
+    message: str
+    """The run's own error for it (what :func:`locate_parts` would raise)."""
+
+
+def missing_model_parts(
+    pasd_model: str | os.PathLike[str] | None,
+    variant: str,
+    base_model: str | os.PathLike[str] | None,
+) -> list[MissingPart]:
+    """The PASD weights and SD 1.5 parts that are not on this computer: no network access, nothing loaded."""
+    from ...models import MODELS
+
+    offline = hub_offline()
+    out: list[MissingPart] = []
+    sub = SUBFOLDERS.get(variant, SUBFOLDERS["full"])
+    text = os.fspath(pasd_model) if pasd_model is not None else PASD_REPO
+    try:
+        resolve_pasd(pasd_model, variant, download=False)
+    except ModelMissingError as exc:
+        hub = not Path(text).expanduser().exists() and bool(HUB_ID.match(text))
+        cache = f" --cache-dir {model_cache_dir()}" if os.environ.get("PIXLCRAFT_MODEL_CACHE") else ""
+        out.append(MissingPart(
+            f"PASD {variant} weights", int(DOWNLOAD_GB[variant] * 1000),
+            f"`hf download {text if hub else PASD_REPO} --include \"{sub}/unet/*\" \"{sub}/controlnet/*\"{cache}`",
+            hub and not offline, _message(exc, lambda: resolve_pasd(pasd_model, variant, download=True), offline)))
+    name = os.fspath(base_model) if base_model is not None else "sd15-base"
+    try:
+        resolve_model(base_model, "sd15-base", download=False)
+    except ModelMissingError as exc:
+        known = name in MODELS or any(spec.repo_id == name for spec in MODELS.values())
+        hub = known or (not Path(name).expanduser().exists() and bool(HUB_ID.match(name)))
+        out.append(MissingPart(
+            "Stable Diffusion 1.5 parts", MODELS["sd15-base"].download_size_mb(),
+            "`pixlcraft models download sd15-base`", hub and not offline,
+            _message(exc, lambda: resolve_model(base_model, "sd15-base", download=True), offline)))
+    return out
+
+
+def _message(exc: ModelMissingError, with_download, offline: bool) -> str:
+    """The error a run would give: with downloads switched off by the environment, ask the resolver itself
+    (it refuses before any network access) so the message names the real reason."""
+    if not offline:
+        return str(exc)
+    try:
+        with_download()
+    except ModelMissingError as again:
+        return str(again)
+    return str(exc)  # pragma: no cover - found after all
+
+
 def _complete_variant_folder(root: Path, sub: str) -> Path | None:
     """``root/sub``, or ``root/<folder>/sub`` (a copy of the authors' ``runs/`` tree), when complete."""
     for candidate in (root / sub, *sorted(root.glob(f"*/{sub}"))):
