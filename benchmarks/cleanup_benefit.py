@@ -58,8 +58,9 @@ def degrade(rgb: np.ndarray, long_side: int, quality: int, seed: int) -> np.ndar
 
 
 class PeakMemory:
-    """Peak resident memory above the start, sampled every 10 ms from /proc (ncnn's and torch's allocations
-    included, which tracemalloc cannot see)."""
+    """Peak resident memory above the start, of this process and every process it started (Real-ESRGAN runs in
+    worker processes), sampled every 10 ms from /proc — ncnn's and torch's allocations included, which
+    tracemalloc cannot see."""
 
     def __enter__(self) -> PeakMemory:
         self.start = self.peak = self._rss()
@@ -78,8 +79,27 @@ class PeakMemory:
 
     @staticmethod
     def _rss() -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
+        import os
+
+        me = os.getpid()
+        parents: dict[int, int] = {}
+        sizes: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+                sizes[int(entry)] = int(fields[21]) * 4096  # rss in pages
+            except (OSError, IndexError, ValueError):
+                continue
+        total, family = 0, {me}
+        for pid in sorted(parents):  # children have larger pids than their parents, almost always
+            if pid == me or parents[pid] in family:
+                family.add(pid)
+                total += sizes.get(pid, 0)
+        return total
 
     def _watch(self) -> None:
         while not self._stop.wait(0.01):

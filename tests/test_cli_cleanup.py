@@ -239,3 +239,28 @@ def test_ctrl_c_stops_the_real_esrgan_workers_too(tmp_path: Path) -> None:
     assert not any(_running(w) for w in workers)
     assert not (tmp_path / "out.png").exists()
     assert "Traceback" not in proc.stderr.read().decode()
+
+
+def test_automatic_clean_up_follows_the_benchmark_by_photo_and_pattern_size() -> None:
+    from pixlcraft.cleanup import auto_plan
+
+    big = auto_plan(640, 480, (120, 90))
+    assert big.method is None and "used as it is" in big.reason
+    tiny_up = auto_plan(96, 72, (120, 90))
+    tiny_down = auto_plan(96, 72, (64, 48))
+    small = auto_plan(200, 150, (120, 90))
+    assert tiny_down.method == "classic"
+    if ESRGAN_OK:
+        assert (tiny_up.method, tiny_up.options) == ("esrgan", {"model": "x4plus"})
+        assert (small.method, small.options) == ("esrgan", {"model": "fast"})
+    else:  # where Real-ESRGAN cannot run, the classic filters stand in, and the reason says so
+        assert tiny_up.method == small.method == "classic" and "cannot run here" in small.reason
+
+
+def test_cleanup_first_auto_leaves_a_large_photo_as_it_is_but_still_crops_it(capsys) -> None:
+    photo = Photo(_scene(300, 400).astype(np.float32), None)
+    args = _parser().parse_args(["--width", "60", "--cleanup-first", "auto", "--crop", "10,20,300,250"])
+    result = apply_cleanup(args, photo)
+    assert (result.width, result.height) == (300, 250)
+    assert np.array_equal(result.srgb, photo.srgb[20:270, 10:310])
+    assert "no clean-up method made its patterns better" in capsys.readouterr().err

@@ -58,7 +58,8 @@ def _ai_flags(words: list[str], tiny, pasd) -> list[str]:
                 "--depth-model", str(tiny.depth), "--clip-model", str(tiny.clip)]
     if "pasd" in words:
         words = [str(pasd.light) if w == "DIR" else w for w in words]
-        return [*words, "--base-model", str(pasd.base), "--device", "cpu", "--steps", "2"]
+        yes = [] if "--yes" in words else ["--yes"]  # a slow runner's estimate must not turn into a question
+        return [*words, "--base-model", str(pasd.base), "--device", "cpu", "--steps", "2", *yes]
     return words
 
 

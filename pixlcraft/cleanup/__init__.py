@@ -335,7 +335,60 @@ def long_side_for_pattern(photo: Photo, cells: tuple[int, int], method: CleanupM
     return max(8, round(max(photo.width, photo.height) * min(factor, method.max_auto_scale)))
 
 
+@dataclass(frozen=True)
+class AutoPlan:
+    """What ``--cleanup-first auto`` and the app's *Clean up the photo first* do for one photo and pattern size:
+    a method and its options, or nothing (``method`` None), with the reason in words."""
+
+    method: str | None
+    options: dict[str, Any]
+    reason: str
+
+
+TINY_PHOTO = 128
+"""Long side (pixels) up to which a photo is "tiny": the 96-px class of the benchmark."""
+SMALL_PHOTO = 240
+"""Long side up to which a photo is "small" (the 160-px class); above it no clean-up helped."""
+
+
+def auto_plan(photo_width: int, photo_height: int, cells: tuple[int, int] | None) -> AutoPlan:
+    """The clean-up the benchmark shows helps for this photo and pattern (``benchmarks/cleanup_benefit.py``,
+    six photos degraded to 96, 160 and 320 px with JPEG and noise, patterns 64–200 cells wide; figures in
+    ``benchmarks/RESULTS.md``), or none where none helped:
+
+    * a tiny photo (long side ≤ 128 px) made into a pattern with at least as many cells as it has pixels:
+      Real-ESRGAN x4plus (0.34 ΔE00 closer to the clean photo's pattern on average, about 4 s); into fewer
+      cells: the classic filters (0.10 closer; Real-ESRGAN gained nothing there);
+    * a small photo (up to 240 px): Real-ESRGAN's compact network (0.14–0.16 closer, under a second);
+    * anything larger: nothing — every method was within ±0.05 of none, or worse (up to 0.42 ΔE00 worse
+      for small patterns of 320-px photos, where the clean-up's invented texture shows).
+
+    A method that cannot run here falls back to the classic filters, which always can."""
+    long_side = max(photo_width, photo_height)
+    cells_long = max(cells) if cells else 80
+    if long_side > SMALL_PHOTO:
+        return AutoPlan(None, {}, f"a {photo_width}×{photo_height} photo has enough pixels: no clean-up method "
+                                  "made its patterns better in the benchmark, so it is used as it is")
+    if long_side <= TINY_PHOTO and cells_long < long_side:
+        plan = AutoPlan("classic", {}, f"a tiny {photo_width}×{photo_height} photo for a smaller pattern: "
+                                       "the classic filters (denoising, deblocking)")
+    elif long_side <= TINY_PHOTO:
+        plan = AutoPlan("esrgan", {"model": "x4plus"}, f"a tiny {photo_width}×{photo_height} photo for a "
+                                                        "pattern with more cells than it has pixels: Real-ESRGAN")
+    else:
+        plan = AutoPlan("esrgan", {"model": "fast"}, f"a small {photo_width}×{photo_height} photo: "
+                                                      "Real-ESRGAN's fast network")
+    if plan.method != "classic":
+        ok, why = get_method(plan.method).available()
+        if not ok:
+            return AutoPlan("classic", {}, f"{plan.reason}, but it cannot run here ({' '.join(why.split())}); "
+                                           "the classic filters instead")
+    return plan
+
+
 __all__: Sequence[str] = (
+    "AutoPlan",
+    "auto_plan",
     "AUTO_LONG_SIDE",
     "PIXELS_PER_CELL",
     "long_side_for_pattern",

@@ -16,6 +16,7 @@ Methods may offer three optional hooks, used here when present (PASD has them):
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -333,14 +334,24 @@ def apply_cleanup(
     choice = getattr(args, "cleanup_first", None)
     if not choice:
         return photo
-    method = get_method(_automatic() if choice == "auto" else choice)
-    options = _given_options(args, method, "cleanup-")
     crop_text = getattr(args, "crop", None)
     if crop_text:
         crop = parse_crop(crop_text)
         crop.check_inside(photo.width, photo.height)
         alpha = None if photo.alpha is None else photo.alpha[crop.top:crop.bottom, crop.left:crop.right]
         photo = Photo(photo.srgb[crop.top:crop.bottom, crop.left:crop.right], alpha, photo.path)
+    planned: dict[str, Any] = {}
+    if choice == "auto":  # what the benchmark shows helps for this photo and pattern size, or nothing
+        from ..cleanup import auto_plan
+
+        cells = target_cells(photo.width, photo.height, getattr(args, "width", None), getattr(args, "height", None))
+        plan = auto_plan(photo.width, photo.height, cells)
+        print(f"pixlcraft: note: --cleanup-first auto: {plan.reason}.", file=sys.stderr)
+        if plan.method is None:
+            return photo  # (the crop, when there is one: the caller does not crop again)
+        choice, planned = plan.method, dict(plan.options)
+    method = get_method(choice)
+    options = {**planned, **_given_options(args, method, "cleanup-")}
     if "target_long_side" not in options:
         if target_long_side is None:
             cells = target_cells(photo.width, photo.height, getattr(args, "width", None),

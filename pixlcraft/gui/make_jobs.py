@@ -326,13 +326,21 @@ def cached_clean(path: str, photo: Photo, method: str, cells: tuple[int, int] | 
 
 def clean_photo(photo: Photo, method: str, cells: tuple[int, int] | None, progress: ProgressCallback | None,
                 cancel: CancelToken | None) -> Photo:
-    """The photo cleaned by ``method`` ("auto": the first available) at the size a pattern of ``cells`` needs,
-    or at the SD-πXL canvas size (1024 px) when ``cells`` is None."""
-    from ..cleanup import cleanup, default_method, get_method, long_side_for_pattern
+    """The photo cleaned by ``method`` at the size a pattern of ``cells`` needs, or at the SD-πXL canvas size
+    (1024 px) when ``cells`` is None. "auto" for a pattern is what the clean-up benchmark shows helps for this
+    photo and pattern size (:func:`pixlcraft.cleanup.auto_plan`) — nothing at all for a photo with pixels
+    enough; for the AI canvas it is the first available method."""
+    from ..cleanup import auto_plan, cleanup, default_method, get_method, long_side_for_pattern
 
+    options: dict[str, Any] = {}
+    if method == "auto" and cells is not None:
+        plan = auto_plan(photo.width, photo.height, cells)
+        if plan.method is None:
+            return photo
+        method, options = plan.method, dict(plan.options)
     chosen = get_method(default_method() if method == "auto" else method)
     long_side = 1024 if cells is None else long_side_for_pattern(photo, cells, chosen)
-    return cleanup(photo, chosen, {"target_long_side": long_side}, progress=progress, cancel=cancel)
+    return cleanup(photo, chosen, {**options, "target_long_side": long_side}, progress=progress, cancel=cancel)
 
 
 def cleanup_available() -> bool:
