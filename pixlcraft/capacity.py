@@ -115,48 +115,48 @@ def _transport(supply: np.ndarray, capacity: np.ndarray, cost: np.ndarray) -> np
 
 
 @njit(cache=True, nogil=True)
-def _row_best(cost, members_head, nxt, x, best, arg):
-    """best[x, b], arg[x, b]: the cheapest cell of colour ``x`` to move to ``b`` (cost[i, b] - cost[i, x])."""
-    k = cost.shape[1]
-    for b in range(k):
-        best[x, b] = np.inf
-        arg[x, b] = -1
-    i = members_head[x]
-    while i >= 0:
-        cx = cost[i, x]
-        for b in range(k):
-            if b != x:
-                d = cost[i, b] - cx
-                if d < best[x, b]:
-                    best[x, b] = d
-                    arg[x, b] = i
-        i = nxt[i]
+def _rescan(cost, head, nxt, x, targets, n_targets, best, arg):
+    """best[x, b], arg[x, b] for the first ``n_targets`` colours ``b`` of ``targets``: the cheapest cell of
+    colour ``x`` to move to ``b`` (cost[i, b] - cost[i, x]), in one pass over ``x``'s cells."""
+    for m in range(n_targets):
+        best[x, targets[m]] = np.inf
+        arg[x, targets[m]] = -1
+    j = head[x]
+    while j >= 0:
+        cx = cost[j, x]
+        for m in range(n_targets):
+            b = targets[m]
+            d = cost[j, b] - cx
+            if d < best[x, b]:
+                best[x, b] = d
+                arg[x, b] = j
+        j = nxt[j]
+
+
+@njit(cache=True, nogil=True)
+def _row_best(cost, head, nxt, x, best, arg, targets):
+    """The whole row ``x``: every other colour a cell of ``x`` could move to."""
+    n = 0
+    for b in range(cost.shape[1]):
+        if b != x:
+            targets[n] = b
+            n += 1
+    best[x, x] = np.inf
+    arg[x, x] = -1
+    _rescan(cost, head, nxt, x, targets, n, best, arg)
 
 
 @njit(cache=True, nogil=True)
 def _left(cost, head, nxt, x, i, best, arg, stale):
     """Cell ``i`` has left colour ``x``: the entries of ``x``'s row it was the cheapest move of (usually one
     or two) are found again in one pass over ``x``'s cells."""
-    k = cost.shape[1]
     n_stale = 0
-    for b in range(k):
+    for b in range(cost.shape[1]):
         if arg[x, b] == i:
             stale[n_stale] = b
             n_stale += 1
-            best[x, b] = np.inf
-            arg[x, b] = -1
-    if n_stale == 0:
-        return
-    j = head[x]
-    while j >= 0:
-        cx = cost[j, x]
-        for m in range(n_stale):
-            b = stale[m]
-            d = cost[j, b] - cx
-            if d < best[x, b]:
-                best[x, b] = d
-                arg[x, b] = j
-        j = nxt[j]
+    if n_stale:
+        _rescan(cost, head, nxt, x, stale, n_stale, best, arg)
 
 
 @njit(cache=True, nogil=True)
@@ -195,10 +195,10 @@ def _ssp(cost, start, cap):
         head[c] = i
     best = np.empty((k, k))
     arg = np.empty((k, k), np.int64)
-    for x in range(k):
-        _row_best(cost, head, nxt, x, best, arg)
-    pot = np.zeros(k + 1)
     stale = np.empty(k, np.int64)
+    for x in range(k):
+        _row_best(cost, head, nxt, x, best, arg, stale)
+    pot = np.zeros(k + 1)
     dist = np.empty(k + 1)
     parent = np.empty(k + 1, np.int64)
     done = np.empty(k + 1, np.bool_)
