@@ -35,6 +35,7 @@ KEYS: dict[str, type | tuple[type, ...]] = {
     "cleanup": bool,
     "method": str,
     "photo_cleanup": bool,
+    "photo_cleanup_method": str,  # which clean-up (a key of the panel's menu); absent in older files: automatic
     "export_folder": str,
     "alpha_empty": bool,
     "empty_background": bool,

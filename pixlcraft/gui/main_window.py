@@ -366,6 +366,9 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
         request = self.source_panel.request()
         request.photo_path = path
         if request.method == "classic":
+            request = self.source_panel.confirm_cleanup(self, request)  # a long PASD clean-up: ask first
+            if request is None:
+                return False
             return self.run_job("Making the pattern", request_job(request), request,
                                 then=lambda made: self._made(made, path))
         return self.run_job(f"Opening {Path(path).name}", load_photo_job, path,
@@ -411,11 +414,14 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
             else:
                 self._job_failed(exc)
             return False
+        photo = self.source_panel.photo if request.photo_path == self.source_panel.photo_path else None
+        request = self.source_panel.confirm_cleanup(self, request, photo, quiet=quiet)  # a long PASD run: ask
+        if request is None:
+            return False
         if not quiet and not self.maybe_save():
             return False
         title = "Generating with AI" if request.method == "ai" else \
             ("Updating the preview" if quiet else "Making the pattern")
-        photo = self.source_panel.photo if request.photo_path == self.source_panel.photo_path else None
         return self.run_job(title, request_job(request), request, photo,
                             then=lambda made: self._made(made, request.photo_path), quiet=quiet)
 
@@ -428,13 +434,16 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
         self.document.open(made.pattern, photo=made.photo, photo_path=photo_path, cell_lab=made.cell_lab,
                            saved=False, precious=_maker(made.pattern) == "sd-pixl")
         stats = made.stats
+        cleaned = self.source_panel.cleanup_made(made)  # what the clean-up did (Automatic's choice, PASD's prompt)
         if stats:
             removed = made.confetti_removed
             confetti = f" · {removed} confetti cells removed" if removed else ""
-            confetti += self.stash_made(made)
+            confetti += self.stash_made(made) + (f" · {cleaned}" if cleaned else "")
             self.statusBar().showMessage(
                 f"Made the {made.pattern.width}×{made.pattern.height} pattern with {int(stats.get('colors_used', 0))} "
                 f"colours · average colour difference ΔE {stats.get('mean_delta_e', 0):.1f}{confetti}", 10000)
+        elif cleaned:
+            self.statusBar().showMessage(cleaned, 15000)
 
     def close_pattern(self) -> None:
         if self.maybe_save():

@@ -66,7 +66,12 @@ class MakeRequest:
     dither: bool = False
     detail: bool = True  # thin lines and flat graphics kept (ConvertOptions.detail "auto"), else plain averages
     cleanup: bool = True
-    photo_cleanup: str | None = None  # a clean-up method name or "auto"; None = use the photo as it is
+    photo_cleanup: str | None = None
+    """The clean-up before the pattern is made: a key of :data:`CLEANUP_CHOICES` ("auto", "esrgan", "esrgan-fast",
+    "classic", "pasd-faithful", "pasd-redrawn") or any clean-up method's name (with its defaults); None = use the
+    photo as it is. "auto" is what the clean-up benchmark shows helps for this photo and pattern size."""
+    photo_cleanup_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """More options for the chosen clean-up method (e.g. ``pasd_prompt``), over the choice's own."""
     alpha_empty: bool = False  # see-through parts of the photo get no cell (else blended over white)
     empty_background: bool = False  # the background (border colour touching the border) stays unstitched
     include_special: bool = False  # clear, glow, pearl, metallic… and region-only colours too
@@ -114,6 +119,8 @@ class MadePattern:
     cell_lab: np.ndarray | None = None
     stats: dict[str, float] = dataclasses.field(default_factory=dict)
     confetti_removed: int = 0
+    cleanup_notes: list[str] = dataclasses.field(default_factory=list)
+    """What the photo clean-up did, in words: what "Automatic" chose and why, the prompt PASD used."""
 
 
 def request_palette(request: MakeRequest) -> Palette:
@@ -139,10 +146,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
 
     if photo is None and not request.photo_path:
         raise InputError("the Classic method needs a photo. Open a photo, or choose AI to start from a prompt.")
-    # the photo's whole width needs this many cells' worth of pixels when only a part of it is used
-    need = (request.width, request.height)
-    if request.crop is not None and request.width:
-        need = (math.ceil(int(request.width) / max(request.crop[2] - request.crop[0], 1e-3)), None)
+    need = _cells_needed(request)
     if photo is None or (request.photo_path and not enough_pixels(photo, need)):
         # decoded once, at the size this pattern needs (a phone JPEG: a quarter of its pixels or fewer)
         photo = load_photo(request.photo_path, need)
@@ -156,10 +160,12 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         raise
     width, height = request.width, request.height
     original = photo
+    notes: list[str] = []
     if request.photo_cleanup:
         # size from the photo as opened: the cleaned copy's rounded pixel size could shift the height by a cell
         width, height = target_cells(photo.width, photo.height, width, height)
-        photo = cached_clean(request.photo_path, photo, request.photo_cleanup, (width, height), progress, cancel)
+        photo = cached_clean(request.photo_path, photo, request.photo_cleanup, (width, height), progress, cancel,
+                             options=request_cleanup_options(request), notes=notes)
     crop = crop_from_fraction(request.crop, photo) if request.crop is not None else None
     if crop is not None:
         height = None  # the part chosen decides the shape
@@ -193,7 +199,15 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         from ..stash.use import record_stash
 
         record_stash(result.pattern, stock.stash, stock.rule)
-    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed)
+    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed, notes)
+
+
+def _cells_needed(request: MakeRequest) -> tuple[int | None, int | None]:
+    """The cells the photo must have pixels for: the photo's whole width needs this many cells' worth of pixels
+    when only a part of it is used."""
+    if request.crop is not None and request.width:
+        return (math.ceil(int(request.width) / max(request.crop[2] - request.crop[0], 1e-3)), None)
+    return (request.width, request.height)
 
 
 # ------------------------------------------------------------------------------------------------ the stash
@@ -298,49 +312,164 @@ def crop_from_fraction(fraction: tuple[float, float, float, float], photo: Photo
     return Crop(left, top, max(left + 1, int(round(r * w))), max(top + 1, int(round(b * h))))
 
 
+#: The panel's clean-up choices: key → (method name, or "auto" for what the benchmark shows helps; its options).
+CLEANUP_CHOICES: dict[str, tuple[str, dict[str, Any]]] = {
+    "auto": ("auto", {}),
+    "esrgan": ("esrgan", {"model": "x4plus"}),
+    "esrgan-fast": ("esrgan", {"model": "fast"}),
+    "classic": ("classic", {}),
+    "pasd-faithful": ("pasd", {"pasd_start": "faithful"}),
+    "pasd-redrawn": ("pasd", {"pasd_start": "redrawn"}),
+}
+_TORCH_DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def cleanup_choice(key: str, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """(method name or "auto", options) for a clean-up choice: a key of :data:`CLEANUP_CHOICES`, or a method's
+    own name with its defaults; ``options`` (when given) go over the choice's."""
+    method, own = CLEANUP_CHOICES.get(key, (key, {}))
+    return method, {**own, **(options or {})}
+
+
+def request_cleanup_options(request: MakeRequest) -> dict[str, Any]:
+    """The options of the request's clean-up: its choice's, the request's own, and for PASD (which runs on
+    PyTorch, as SD-πXL does) the device of the settings."""
+    method, options = cleanup_choice(request.photo_cleanup or "", request.photo_cleanup_options)
+    device = (request.device or "auto").strip().lower()
+    if method == "pasd" and "device" not in options and device.split(":")[0] in _TORCH_DEVICES:
+        options["device"] = device
+    return options
+
+
+def cleanup_long_side(request: MakeRequest, width: int, height: int) -> tuple[str, dict[str, Any], int] | None:
+    """(method name, options, long side of the cleaned photo) for the request's clean-up of a ``width`` ×
+    ``height`` photo — what a make will run — or None when nothing will run (no clean-up, or "Automatic" leaving
+    the photo as it is). Raises :class:`InputError` for an impossible size or an unknown method."""
+    from types import SimpleNamespace
+
+    from ..cleanup import auto_plan, default_method, get_method, long_side_for_pattern
+
+    if not request.photo_cleanup:
+        return None
+    method, options = cleanup_choice(request.photo_cleanup, request_cleanup_options(request))
+    if request.method == "ai":
+        return (default_method() if method == "auto" else method), options, 1024
+    cells = target_cells(width, height, request.width, request.height)
+    if method == "auto":
+        plan = auto_plan(width, height, cells)
+        if plan.method is None:
+            return None
+        method, options = plan.method, dict(plan.options)
+    chosen = get_method(method)
+    return chosen.name, options, long_side_for_pattern(SimpleNamespace(width=width, height=height), cells, chosen)
+
+
 _CLEANED: OrderedDict[tuple, Photo] = OrderedDict()
+_CLEAN_NOTES: dict[tuple, list[str]] = {}
 _CLEANED_LOCK = threading.Lock()
 CLEANED_KEEP = 4
 
 
-def cached_clean(path: str, photo: Photo, method: str, cells: tuple[int, int] | None,
-                 progress: ProgressCallback | None, cancel: CancelToken | None) -> Photo:
-    """``clean_photo`` remembered per photo, method and size: the photo the user opened is never replaced by
-    its cleaned copy (unticking "Clean up" goes back to the original), and ticking it again costs nothing."""
+def _clean_key(path: str, photo: Photo, method: str, cells: tuple[int, int] | None,
+               options: dict[str, Any] | None) -> tuple:
     try:
         stamp = Path(path).stat().st_mtime_ns if path else id(photo)
     except OSError:
         stamp = id(photo)
-    key = (path, stamp, photo.width, photo.height, method, cells)
+    frozen = tuple(sorted((str(k), repr(v)) for k, v in (options or {}).items()))
+    return (path, stamp, photo.width, photo.height, method, cells, frozen)
+
+
+def cached_clean(path: str, photo: Photo, method: str, cells: tuple[int, int] | None,
+                 progress: ProgressCallback | None, cancel: CancelToken | None, *,
+                 options: dict[str, Any] | None = None, notes: list[str] | None = None) -> Photo:
+    """``clean_photo`` remembered per photo, method, options and size: the photo the user opened is never replaced
+    by its cleaned copy (unticking "Clean up" goes back to the original), and ticking it again costs nothing.
+    ``notes`` receives what the clean-up did in words (also when the cleaned copy was remembered)."""
+    key = _clean_key(path, photo, method, cells, options)
     with _CLEANED_LOCK:
         if key in _CLEANED:
             _CLEANED.move_to_end(key)
+            if notes is not None:
+                notes += _CLEAN_NOTES.get(key, [])
             return _CLEANED[key]
-    cleaned = clean_photo(photo, method, cells, progress, cancel)
+    said: list[str] = []
+    cleaned = clean_photo(photo, method, cells, progress, cancel, options=options, notes=said)
+    if notes is not None:
+        notes += said
     with _CLEANED_LOCK:
         _CLEANED[key] = cleaned
+        _CLEAN_NOTES[key] = said
         while len(_CLEANED) > CLEANED_KEEP:
-            _CLEANED.popitem(last=False)
+            old, _ = _CLEANED.popitem(last=False)
+            _CLEAN_NOTES.pop(old, None)
     return cleaned
 
 
+def is_cleaned(request: MakeRequest, photo: Photo | None) -> bool:
+    """Whether a make of ``request`` from ``photo`` finds its cleaned copy remembered (nothing to run again)."""
+    if photo is None or not request.photo_cleanup or request.method != "classic":
+        return False
+    if request.photo_path and not enough_pixels(photo, _cells_needed(request)):
+        return False  # the make decodes the photo again, at another size
+    try:
+        cells = tuple(target_cells(photo.width, photo.height, request.width, request.height))
+    except InputError:
+        return False
+    key = _clean_key(request.photo_path, photo, request.photo_cleanup, cells, request_cleanup_options(request))
+    with _CLEANED_LOCK:
+        return key in _CLEANED
+
+
 def clean_photo(photo: Photo, method: str, cells: tuple[int, int] | None, progress: ProgressCallback | None,
-                cancel: CancelToken | None) -> Photo:
-    """The photo cleaned by ``method`` at the size a pattern of ``cells`` needs, or at the SD-πXL canvas size
+                cancel: CancelToken | None, *, options: dict[str, Any] | None = None,
+                notes: list[str] | None = None) -> Photo:
+    """The photo cleaned by ``method`` (a key of :data:`CLEANUP_CHOICES` or a method's name; ``options`` replace
+    the choice's own when given) at the size a pattern of ``cells`` needs, or at the SD-πXL canvas size
     (1024 px) when ``cells`` is None. "auto" for a pattern is what the clean-up benchmark shows helps for this
     photo and pattern size (:func:`pixlcraft.cleanup.auto_plan`) — nothing at all for a photo with pixels
-    enough; for the AI canvas it is the first available method."""
+    enough; for the AI canvas it is the first available method. ``notes`` receives what was done, in words."""
     from ..cleanup import auto_plan, cleanup, default_method, get_method, long_side_for_pattern
 
-    options: dict[str, Any] = {}
+    said = notes if notes is not None else []
+    method, options = cleanup_choice(method) if options is None else (cleanup_choice(method)[0], dict(options))
     if method == "auto" and cells is not None:
         plan = auto_plan(photo.width, photo.height, cells)
+        said.append(f"Automatic clean-up: {plan.reason}")
         if plan.method is None:
             return photo
         method, options = plan.method, dict(plan.options)
+    elif method == "auto":
+        options = {}  # the first available method, with its defaults
     chosen = get_method(default_method() if method == "auto" else method)
+    if chosen.name == "pasd":
+        _check_pasd(chosen)
     long_side = 1024 if cells is None else long_side_for_pattern(photo, cells, chosen)
-    return cleanup(photo, chosen, {**options, "target_long_side": long_side}, progress=progress, cancel=cancel)
+    cleaned = cleanup(photo, chosen, {**options, "target_long_side": long_side}, progress=progress, cancel=cancel)
+    run = getattr(chosen, "last_run", None) if chosen.name == "pasd" else None
+    if run is not None:
+        said.append(f"PASD's prompt: “{run.prompt}”")
+        if getattr(run, "source", "") == "none" and not str(options.get("pasd_prompt", "")).strip():
+            said.append("no automatic prompt: the caption model (BLIP, 990 MB) is not on this computer — "
+                        "Pattern ▸ AI Models… downloads it")
+    return cleaned
+
+
+def _check_pasd(method) -> None:
+    """PASD without the AI engine: the window's way to get it, not the command line's."""
+    ok, reason = method.available()
+    if not ok:
+        text = ("the PASD clean-up needs the AI engine, which is not installed yet: Pattern ▸ AI Models… installs it "
+                "(a one-time download). Or choose another clean-up, such as Real-ESRGAN.")
+        raise InputError(f"the pasd clean-up is not available here: {reason}", gui=text, action="models.manager")
+
+
+def pasd_readiness(options: dict[str, Any] | None = None, *, progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None) -> Any:
+    """PASD's own account of what it lacks here and how long it takes (may import torch: run it on a worker)."""
+    from ..cleanup import get_method
+
+    return get_method("pasd").readiness(options)
 
 
 def cleanup_available() -> bool:
@@ -404,10 +533,12 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         palette = palette.subset(np.flatnonzero(np.asarray(stash_use(palette).capacity) > 0).tolist())
     width, height = request.width, request.height
     original = photo
+    notes: list[str] = []
     if photo is not None:
         width, height = target_cells(photo.width, photo.height, width, height)
         if request.photo_cleanup:
-            photo = cached_clean(request.photo_path, photo, request.photo_cleanup, None, progress, cancel)
+            photo = cached_clean(request.photo_path, photo, request.photo_cleanup, None, progress, cancel,
+                                 options=request_cleanup_options(request), notes=notes)
     else:
         width = width or 64
         height = height or width
@@ -439,7 +570,7 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         stock = stash_use(request_palette(request))
         pattern, _ = fit_to_stash(pattern, stock.stash, stock.rule)
         record_stash(pattern, stock.stash, stock.rule)
-    return MadePattern(pattern, original)
+    return MadePattern(pattern, original, cleanup_notes=notes)
 
 
 def probe_ai(*, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:

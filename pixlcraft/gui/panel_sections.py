@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 
 from ..imageio import Photo
 from ..sizing import MAX_CELLS
+from .bridge import JobRunner
+from .cleanup_choice import CHOICES as CLEANUP_ENTRIES
+from .cleanup_choice import choices_tooltip as cleanup_tooltip
 from .make_jobs import DEFAULT_BUDGET, DEFAULT_WIDTH, cleanup_available, on_checkerboard
 from .pattern_view import float_photo_to_qimage
 
@@ -362,10 +365,35 @@ class PanelSections:
         self.photo_cleanup = QCheckBox("Clean up the photo first", method)
         self.photo_cleanup.setEnabled(cleanup_available())
         self.photo_cleanup.setToolTip(
-            "Clean a small, noisy phone photo before the pattern is made, the way that measurably helps for its "
-            "size: Real-ESRGAN for a tiny photo made into a bigger pattern, its fast network for a small photo, "
-            "denoising for a tiny photo made into a smaller pattern — and nothing for a photo over 240 pixels, "
-            "where no clean-up made better patterns"
+            "Clean a small, noisy phone photo before the pattern is made, in the way chosen under it"
             if cleanup_available() else "Photo clean-up is not part of this build")
+        self.cleanup_method = QComboBox(method)
+        self.cleanup_method.setObjectName("cleanupMethod")
+        for key, label, text in CLEANUP_ENTRIES:
+            self.cleanup_method.addItem(label, key)
+            self.cleanup_method.setItemData(self.cleanup_method.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        # the labels are long: the menu shows them in full when open, the box never widens the panel
+        self.cleanup_method.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.cleanup_method.setMinimumContentsLength(12)
+        self.cleanup_method.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.cleanup_method.setToolTip(cleanup_tooltip())
+        self.cleanup_method.setEnabled(False)
+        self.cleanup_hint = QLabel("", method)
+        self.cleanup_hint.setObjectName("panelHint")
+        self.cleanup_hint.setWordWrap(True)
+        self.cleanup_hint.setVisible(False)
+        self.cleanup_probe = JobRunner(self)  # PASD's readiness imports torch: never on the GUI thread
+        self.cleanup_probe.finished.connect(self._pasd_ready)
+        self.cleanup_probe.error.connect(self._pasd_probe_failed)
+        self.photo_cleanup.toggled.connect(self._cleanup_toggled)
+        self.cleanup_method.currentIndexChanged.connect(self._cleanup_choice_changed)
         lay.addWidget(self.photo_cleanup)
+        row = QHBoxLayout()
+        row.setContentsMargins(22, 0, 0, 0)  # under the box's text: it belongs to the box
+        row.addWidget(self.cleanup_method, 1)
+        lay.addLayout(row)
+        hint = QHBoxLayout()
+        hint.setContentsMargins(22, 0, 0, 0)
+        hint.addWidget(self.cleanup_hint, 1)
+        lay.addLayout(hint)
         column.addWidget(method)

@@ -37,6 +37,7 @@ from ..pattern import Pattern
 from ..settings import Settings
 from ..sizing import cells_from_physical, target_cells
 from .bridge import JobRunner
+from .cleanup_choice import CHOICE_KEYS, CleanupChoiceMixin
 from .make_jobs import (  # noqa: F401 - the window and the tests use them from here too
     DEFAULT_BUDGET,
     DEFAULT_WIDTH,
@@ -65,7 +66,7 @@ MM_PER_IN = 25.4
 # ------------------------------------------------------------------------------------------------ widgets
 
 
-class SourcePanel(PanelSections, QWidget):
+class SourcePanel(CleanupChoiceMixin, PanelSections, QWidget):
     """Start → material → size → colours → method → Make pattern (the button stays in view at the bottom)."""
 
     makeRequested = Signal(object)
@@ -149,7 +150,7 @@ class SourcePanel(PanelSections, QWidget):
         for box in (self.width_cells, self.height_cells, self.width_phys, self.height_phys, self.budget,
                     *self.adjust_sliders.values()):
             box.valueChanged.connect(emit)
-        for combo in (self.brand, self.fabric, self.size_unit):
+        for combo in (self.brand, self.fabric, self.size_unit, self.cleanup_method):
             combo.currentIndexChanged.connect(emit)
         for check in (self.use_budget, self.dither, self.detail, self.cleanup, self.alpha_empty,
                       self.empty_background, self.photo_cleanup, self.include_special, self.use_stash):
@@ -181,6 +182,7 @@ class SourcePanel(PanelSections, QWidget):
         which describe the pattern being worked on, stay as they are."""
         self.settings = settings
         self._update_size_hint()
+        self.refresh_cleanup_readiness()  # another model folder or device: PASD's needs and time may differ
 
     def choices(self) -> dict[str, Any]:
         """The panel's choices, to remember for the next launch (:mod:`pixlcraft.choices`)."""
@@ -193,7 +195,7 @@ class SourcePanel(PanelSections, QWidget):
             "dither": self.dither.isChecked(), "cleanup": self.cleanup.isChecked(),
             "detail": self.detail.isChecked(),
             "method": "ai" if self.ai.isChecked() else "classic",
-            "photo_cleanup": self.photo_cleanup.isChecked(),
+            "photo_cleanup": self.photo_cleanup.isChecked(), "photo_cleanup_method": self.cleanup_key(),
             "alpha_empty": self.alpha_empty.isChecked(), "empty_background": self.empty_background.isChecked(),
             "include_special": self.include_special.isChecked(),
         }
@@ -216,6 +218,8 @@ class SourcePanel(PanelSections, QWidget):
                            ("include_special", self.include_special), ("use_stash", self.use_stash)):
             if key in values:
                 check.setChecked(bool(values[key]))
+        if values.get("photo_cleanup_method") in CHOICE_KEYS:  # files from before the menu: Automatic
+            self.set_cleanup_key(values["photo_cleanup_method"])
         if "owned" in values:
             self.owned.setText(str(values["owned"]))
         unit = self.size_unit.findData(values.get("size_unit"))
@@ -312,6 +316,8 @@ class SourcePanel(PanelSections, QWidget):
     def set_ai_info(self, info: dict[str, Any] | None) -> None:
         self._ai_info = info
         self._method_changed()
+        if info is not None:  # models looked at again (after AI Models…, for one): PASD's needs too
+            self.refresh_cleanup_readiness()
 
     @property
     def brands_loaded(self) -> bool:
@@ -519,7 +525,7 @@ class SourcePanel(PanelSections, QWidget):
             dither=self.dither.isChecked(),
             detail=self.detail.isChecked(),
             cleanup=self.cleanup.isChecked(),
-            photo_cleanup="auto" if self.photo_cleanup.isChecked() else None,
+            photo_cleanup=self.cleanup_key() if self.photo_cleanup.isChecked() else None,
             alpha_empty=self.alpha_empty.isChecked(),
             empty_background=self.empty_background.isChecked(),
             include_special=self.include_special.isChecked(),
