@@ -20,7 +20,9 @@ hole on 14-count Aida, so they are not used):
    the line itself, and a slanted edge would get a staircase beside its diagonal).
 
 The unit segments are then merged into straight runs (collinear and touching, diagonals included), and runs
-shorter than ``min_run`` cells (2) are dropped: a one-cell stub is work for the stitcher and reads as noise.
+shorter than ``min_run`` cells (3) are dropped: a stub of one or two cells is work for the stitcher and reads as
+noise (on a cat's fur at 70 cells, the 2-cell stubs were half the runs, and a person driving the app saw them
+as noise; their removal keeps 62 % of the length in 48 % of the runs).
 
 The thread: a palette code, or ``auto`` — the darkest usable colour of the palette (near ties go to the more
 neutral one, so DMC gives 310 black rather than a dark navy). Since every pattern colour comes from the same
@@ -45,7 +47,7 @@ DEFAULT_CONTRAST = 35.0
 neighbouring skin shades 5–10): only boundaries a stitcher would outline."""
 MIN_STEP_L = 8.0
 """The smallest lightness step (L*) that counts as an edge, whatever the percentile says."""
-MIN_RUN = 2
+MIN_RUN = 3
 _NEAR_TIE_L = 3.0
 
 # unit-segment directions (dx, dy) from the start corner: across, down, "\" and "/" cell diagonals

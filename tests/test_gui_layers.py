@@ -384,7 +384,7 @@ def test_the_colour_list_counts_the_finer_work_beside_the_crosses(qtbot):
     rows = {legend.tree.topLevelItem(r).text(1): legend.tree.topLevelItem(r) for r in range(legend.row_count())}
     assert rows["BLANC"].text(3) == "80 + backstitch"
     assert "80 full stitches, 1 backstitch (3 cells of backstitch line)" == rows["BLANC"].toolTip(3)
-    assert rows["321"].text(3) == "1 part"
+    assert rows["321"].text(3) == "(+1)"
     assert "+ 1 part stitch and 1 backstitch" in legend.summary.text()
 
 

@@ -107,6 +107,7 @@ class Legend(QWidget):
         self.title.setObjectName("panelTitle")
         self.summary = QLabel("", self)
         self.summary.setObjectName("panelHint")
+        self.summary.setWordWrap(True)  # "24 colours · 3,145 stitches + 290 part stitches and 96 backstitches"
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(4)
         self.tree.setHeaderLabels(["", "Code", "Name", "Count"])
@@ -178,11 +179,11 @@ class Legend(QWidget):
             )
             for index in used.tolist():
                 entry = pattern.palette[index]
-                extra = _layer_use(layer_counts, index)
+                parts, words = _layer_use(layer_counts, index)
                 if counts[index]:
-                    count = f"{int(counts[index]):,}" + (f" + {extra}" if extra else "")
+                    count = " ".join(t for t in (f"{int(counts[index]):,}", parts, f"+ {words}" if words else "") if t)
                 else:
-                    count = extra or "0"
+                    count = " ".join(t for t in (parts, words) if t) or "0"
                 item = _CountItem(["", entry.code, entry.name, count])
                 item.setIcon(0, swatch_icon(entry.rgb, symbols.get(index, "")))
                 item.setData(0, INDEX_ROLE, int(index))
@@ -355,14 +356,13 @@ def _closest_first(palette: Palette, near: tuple[int, int, int] | None) -> list[
     return np.argsort(distance, kind="stable").tolist()
 
 
-def _layer_use(counts: LayerCounts, index: int) -> str:
-    """What a colour does beside its full crosses, short, for the Count column ("3 part, backstitch", "knots")."""
-    uses = []
-    if counts.part_stitches[index]:
-        uses.append(f"{int(counts.part_stitches[index]):,} part")
-    uses += [name for values, name in ((counts.backstitches, "backstitch"), (counts.knots, "knots"),
-                                       (counts.beads, "beads")) if values[index]]
-    return ", ".join(uses)
+def _layer_use(counts: LayerCounts, index: int) -> tuple[str, str]:
+    """What a colour does beside its full crosses, short enough for the Count column: "(+3)" for three part
+    stitches, and "backstitch", "knots", "beads" (the tooltip says it in full)."""
+    parts = f"(+{int(counts.part_stitches[index]):,})" if counts.part_stitches[index] else ""
+    words = ", ".join(name for values, name in ((counts.backstitches, "backstitch"), (counts.knots, "knots"),
+                                                (counts.beads, "beads")) if values[index])
+    return parts, words
 
 
 def _count_tip(full: int, counts: LayerCounts, index: int, word: str) -> str:
