@@ -249,11 +249,14 @@ def convert_photo(
             grid[mask] = idx
         done += 1
     moved, bought = 0, None
+    if cap is not None:
+        rep.report("Fitting the colours to your stash", done, steps)
     if cap is not None and options.buy is None:  # exact: the nearest colours moved as little as the stock demands
         grid[mask], moved = _fit(grid[mask], lab[mask], palette, cap, allowed, 0.0)
     elif cap is not None:  # the stash first, buying where the plan allows and it pays
         liked = np.bincount(idx, minlength=len(palette)).astype(np.float64)
-        new_idx, bought, allowed = plan_purchases(lab[mask], palette.lab, cap, allowed, liked, options.buy)
+        new_idx, bought, allowed = plan_purchases(lab[mask], palette.lab, cap, allowed, liked, options.buy,
+                                                 rep.check)
         moved = int((new_idx != idx).sum())
         grid[mask] = new_idx.astype(np.int16)
         cap = cap + bought  # what is bought is stock for the dither's and clean-up's repairs

@@ -12,6 +12,7 @@ so high that only a stash's shortfall is bought, where it hurts the picture leas
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,12 +56,14 @@ def units_bought(bought: np.ndarray, unit_cells: np.ndarray) -> int:
 
 
 def plan_purchases(labs: np.ndarray, palette_labs: np.ndarray, owned: np.ndarray, usable: np.ndarray,
-                   preference: np.ndarray, plan: BuyPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   preference: np.ndarray, plan: BuyPlan,
+                   check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each cell's colour, the cells bought per colour and the colours a later repair may use.
 
     ``owned`` is the stash's capacity per palette colour, ``usable`` the palette colours the pattern may use
     at all (its budget's pick, say), ``preference`` a score per colour used to pick the new colours (the
-    cells that colour is nearest for, weighted by what it saves)."""
+    cells that colour is nearest for, weighted by what it saves). ``check`` is called before each solve (a
+    unit limit takes up to a dozen): a cancel token's check stops it there."""
     plan.validate()
     owned = np.asarray(owned, np.float64)
     usable = np.asarray(usable, np.int64)
@@ -74,6 +77,8 @@ def plan_purchases(labs: np.ndarray, palette_labs: np.ndarray, owned: np.ndarray
         raise StockTooSmall(int(owned[usable].sum()), len(labs))
 
     def solve(cost: float) -> tuple[np.ndarray, np.ndarray]:
+        if check is not None:
+            check()
         return assign_with_purchases(labs, palette_labs, owned, buyable, cost, candidates=stocked)
 
     idx, bought = solve(plan.cost)
