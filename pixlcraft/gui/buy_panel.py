@@ -159,9 +159,7 @@ class BuyPanel(QWidget):
             return
         palette = pattern.palette
         for ln in self.lines:
-            # a need equal to the stash can come out a hair above it in floating point: that is "enough"
-            have = "enough" if ln.have > 0 and ln.short < 1e-6 else ln.in_stash()
-            item = QTreeWidgetItem(["", ln.code, ln.name, have, ln.to_buy()])
+            item = QTreeWidgetItem(["", ln.code, ln.name, ln.in_stash(), ln.to_buy()])
             item.setIcon(0, swatch_icon(palette[ln.index].rgb))
             for column in (3, 4):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
