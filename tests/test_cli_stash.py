@@ -181,3 +181,19 @@ def test_a_stash_of_the_wrong_material_is_a_clear_error(photo: Path, tmp_path: P
     assert "perler is a bead palette; it cannot go into the thread stash" in capsys.readouterr().err
     assert main(["stash", "add", "Black", "10", "--palette", "lego", "--unit", "skein"]) == 2
     assert "'skein' is not a unit for bricks" in capsys.readouterr().err
+
+
+def test_a_mosaic_made_for_an_element_counts_only_that_element_in_the_stash(photo: Path, tmp_path: Path,
+                                                                            capsys) -> None:
+    out = tmp_path / "m.pixl"
+    assert main(["convert", str(photo), "-o", str(out), "--palette", "lego", "--width", "16", "--max-colors", "3",
+                 "--element", "round-tile"]) == 0
+    pattern = load_pixl(out)
+    assert pattern.metadata["recipe"]["element"] == "round-tile"
+    counts = pattern.counts()
+    top = pattern.palette[int(np.argmax(counts))]
+    assert main(["stash", "add", top.name, "1000", "--palette", "lego", "--element", "plate"]) == 0
+    capsys.readouterr()
+    assert main(["stash", "buy", str(out)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if f" {top.name[:30]}" in line)
+    assert "none" in row  # plates are not round tiles

@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     pattern = _suggest(result.pattern, photo, args)
+    if args.element:  # the LEGO part it was made for: the buy list counts only that part in the stash
+        pattern.metadata.setdefault("recipe", {})["element"] = args.element
     if stash is not None:
         from ..stash.use import record_stash
 

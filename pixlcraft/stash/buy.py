@@ -55,9 +55,12 @@ class BuyLine:
 
 
 def buy_list(pattern: Pattern, stash: Stash, rule: UnitRule | None = None, element: str = "") -> list[BuyLine]:
-    """Every colour the pattern uses, most needed first, with what the stash holds and what to buy."""
+    """Every colour the pattern uses, most needed first, with what the stash holds and what to buy. For bricks,
+    ``element`` (or the one the pattern records) decides which stash lines count."""
     rule = rule or UnitRule()
     family = family_of(pattern.palette)
+    if family == "brick" and not element:  # the element the mosaic was made for (convert --element), if any
+        element = str((pattern.metadata.get("recipe") or {}).get("element") or "")
     if stash.family != family:
         raise InputError(f"this is a {family} pattern; the {stash.family} stash has nothing for it.")
     palette = pattern.palette
