@@ -291,15 +291,49 @@ def stocked(capacity: np.ndarray, n_colours: int) -> np.ndarray:
     return np.flatnonzero(cap > 0)
 
 
-def check_enough(capacity: np.ndarray, cells: int, width: int, height: int) -> None:
-    """Refuse before any work when the whole stock cannot fill the pattern, naming the largest size that fits
-    and the other way out (buy the rest)."""
+def faithful_cells(nearest: np.ndarray, capacity: np.ndarray) -> int:
+    """How many cells the stock can fill with every cell in its own nearest stocked colour: the pattern's
+    colour shares (``nearest``, each cell's nearest stocked colour) scaled until the first colour runs out.
+    Beyond it colours stand in for each other, and with a small stash the picture suffers long before the
+    stock runs out in all (a background turns red because the red skein still has stitches to give)."""
+    nearest = np.asarray(nearest, np.int64)
+    if nearest.size == 0:
+        return 0
+    cap = np.asarray(capacity, np.float64)
+    share = np.bincount(nearest, minlength=cap.size).astype(np.float64) / nearest.size
+    used = share > 0
+    return int(np.floor(np.min(cap[used] / share[used]) + 1e-9))
+
+
+def faithful_note(nearest: np.ndarray, capacity: np.ndarray, width: int,
+                  height: int) -> tuple[str, str, tuple[int, int]]:
+    """("", "", (0, 0)) when the stock covers this size with no colour standing in for another, else the CLI's
+    and the window's sentence naming the largest size where it does, and that size."""
+    cells = faithful_cells(nearest, capacity)
+    if cells >= width * height:
+        return "", "", (0, 0)
+    w, h = largest_fitting_size(width, height, cells)
+    if not w:
+        return "", "", (0, 0)
+    return (f"every cell keeps its own nearest colour up to {w}×{h} (--width {w})",
+            f"every stitch keeps its own nearest thread up to {w} × {h}", (w, h))
+
+
+def check_enough(capacity: np.ndarray, cells: int, width: int, height: int,
+                 nearest: np.ndarray | None = None) -> None:
+    """Refuse before any work when the whole stock cannot fill the pattern, naming the largest size that fits,
+    the size it fills faithfully (given the cells' ``nearest`` stocked colours) and the other way out (buy
+    the rest)."""
     have = int(np.minimum(np.asarray(capacity, np.float64), cells).sum())
     if have >= cells:
         return
     w, h = largest_fitting_size(width, height, have)
     fits = (f"The largest pattern of these proportions it fills is {w}×{h} (--width {w})" if w else
             "It cannot fill a pattern of any size")
+    cli_faithful, gui_faithful, _ = faithful_note(nearest, capacity, width, height) if nearest is not None else \
+        ("", "", (0, 0))
+    if cli_faithful and w:
+        fits += f", though there colours stand in for each other; {cli_faithful}"
     error = StockTooSmall(have, cells, f"the stash has enough for {have:,} cells, but this {width}×{height} "
                                        f"pattern has {cells:,}. {fits}; or buy only what it lacks "
                                        "(--fewest-purchases).")
@@ -307,6 +341,7 @@ def check_enough(capacity: np.ndarray, cells: int, width: int, height: int) -> N
                  + (f"The largest pattern of these proportions it fills is {w} × {h}." if w else
                     "It cannot fill a pattern of any size.") + " Or untick “Only what I have” to see what to buy.")
     error.fits = (w, h)
+    error.faithful = gui_faithful
     raise error
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from . import __version__
 from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
-from .capacity import check_enough, fit_capacity, stocked, widen_for_stock
+from .capacity import check_enough, faithful_note, fit_capacity, stocked, widen_for_stock
 from .color import ciede2000, linear_to_lab, srgb8_to_linear, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
 from .detail import DETAIL_CHOICES, Detail, detailed_cells
@@ -116,6 +116,9 @@ class ConvertResult:
     """(H,W,3) CIELAB of each cell's area-averaged photo colour: the target the pattern approximates."""
     confetti_removed: int = 0
     stats: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Things worth telling the user, as (command line, window) wordings: ``stash_faithful`` names the size up
+    to which a stash needs no colour to stand in for another."""
 
 
 @lru_cache(maxsize=1)
@@ -221,8 +224,9 @@ def convert_photo(
             if not allowed.size:
                 raise InputError(f"the stash has none of the {palette.brand} colours; add some to it, or choose "
                                  "the palette it holds.")
-            check_enough(cap, int(mask.sum()), width, height)
     idx, _ = nearest_colors(lab[mask], palette.lab, allowed=allowed)
+    if cap is not None and options.buy is None:
+        check_enough(cap, int(mask.sum()), width, height, idx)
     stock_all = allowed
     grid = np.full((height, width), EMPTY, np.int16)
     grid[mask] = idx
@@ -319,15 +323,21 @@ def convert_photo(
         },
     )
     stats = pattern_stats(pattern, lab)
+    notes: dict[str, tuple[str, str]] = {}
     if cap is not None:
         stats["moved_for_stock"] = float(moved)
+        if options.buy is None:  # many colours standing in for others: say up to which size they need not
+            cli_note, gui_note, size = faithful_note(idx, cap, width, height)
+            if cli_note and moved > 0.05 * idx.size:
+                notes["stash_faithful"] = (cli_note, gui_note)
+                stats["faithful_width"], stats["faithful_height"] = float(size[0]), float(size[1])
     if bought is not None:
         final = pattern.counts()[:len(palette)]
         owned = np.asarray(options.capacity, np.float64)
         to_buy = np.maximum(final - owned, 0)  # what the finished pattern uses beyond the stash
         stats["bought_cells"] = float(to_buy.sum())
         pattern.metadata["recipe"]["bought"] = {palette[int(i)].code: int(to_buy[i]) for i in np.flatnonzero(to_buy)}
-    return ConvertResult(pattern, lab, removed, stats)
+    return ConvertResult(pattern, lab, removed, stats, notes)
 
 
 REPAIR_COST = 0.01

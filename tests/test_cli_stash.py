@@ -116,6 +116,7 @@ def test_a_stash_too_small_says_the_size_that_fits(photo: Path, tmp_path: Path, 
     err = capsys.readouterr().err
     assert "has enough for 730 cells, but this 80×80 pattern has 6,400" in err
     assert "--width 27" in err and not out.exists()
+    assert "though there colours stand in for each other; every cell keeps its own nearest colour up to" in err
 
 
 def test_buy_list_for_a_pattern_against_the_stash(photo: Path, tmp_path: Path, capsys) -> None:

@@ -311,9 +311,19 @@ def test_a_stash_too_small_offers_the_largest_size_it_fills(qtbot, window, dialo
     assert "Traceback" not in message.text and "--" not in message.text
     pattern = window.document.pattern
     assert pattern is not None and (pattern.width, pattern.height) == (w, w)
-    assert panel.width_cells.value() == w and not panel.stash_hint.isVisible()
+    assert panel.width_cells.value() == w
     counts = pattern.counts()[: len(pattern.palette)]
     assert (counts <= stash.capacity(pattern.palette, rule_for(pattern.palette))).all()
+    # filled to the last stitch, two threads stand in for each other a lot: the panel says up to which size
+    # each stitch keeps its own thread, and its button makes that size
+    assert panel.stash_hint.isVisible() and "keeps its own nearest thread up to" in panel.stash_hint.text()
+    faithful = panel.stash_fit.text()
+    assert faithful.startswith("Make it ") and faithful != f"Make it {w} × {w}"
+    panel.stash_fit.click()
+    settle(qtbot, window)
+    small = window.document.pattern
+    assert small.width < w and f"{small.width} × {small.height}" in faithful
+    assert not panel.stash_hint.isVisible() and window.statusBar().currentMessage().endswith("made from your stash")
 
     # too big again: the panel says so, and its button makes the fitting size
     dialogs.answers = ["cancel"]
@@ -324,7 +334,7 @@ def test_a_stash_too_small_offers_the_largest_size_it_fills(qtbot, window, dialo
     assert panel.stash_fit.isVisible() and panel.stash_fit.text() == f"Make it {w} × {w}"
     panel.stash_fit.click()
     settle(qtbot, window)
-    assert window.document.pattern.width == w and not panel.stash_hint.isVisible()
+    assert window.document.pattern.width == w and "keeps its own nearest thread" in panel.stash_hint.text()
 
     # or untick it to make the size asked for and see what to buy
     dialogs.answers = ["discard"]

@@ -181,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         moved = int(result.stats.get("moved_for_stock", 0))
         print(f"  from the stash: {moved:,} cell{'s' if moved != 1 else ''} took another colour than their nearest"
               " because its stock ran out" if moved else "  from the stash: it holds enough of every colour")
+        if "stash_faithful" in result.notes:
+            print(f"  {result.notes['stash_faithful'][0]}")
     if not pattern.layers.is_empty:
         print(f"  added {pattern.layers.summary()}")
         if Path(args.output).suffix.lower() == ".png":

@@ -375,5 +375,11 @@ class StashMixin:
             return ""
         self.source_panel.set_stash_problem("")
         moved = int(made.stats.get("moved_for_stock", 0))
+        if made.stash_note:  # many stand-ins: say so beside the box, with the size that needs none
+            fits = (int(made.stats.get("faithful_width", 0)), int(made.stats.get("faithful_height", 0)))
+            self._stash_fit = (fits, self.source_panel.height_cells.value() > 0) if fits[0] else None
+            self.source_panel.set_stash_problem(
+                f"{moved:,} {cell_word(made.pattern)} took a thread other than their own because yours ran "
+                f"out; {made.stash_note}.", f"Make it {fits[0]} × {fits[1]}" if fits[0] else "")
         return (f" · {moved:,} {cell_word(made.pattern)} changed colour to stay within your stash" if moved
                 else " · made from your stash")

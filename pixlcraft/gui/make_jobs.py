@@ -121,6 +121,8 @@ class MadePattern:
     confetti_removed: int = 0
     cleanup_notes: list[str] = dataclasses.field(default_factory=list)
     """What the photo clean-up did, in words: what "Automatic" chose and why, the prompt PASD used."""
+    stash_note: str = ""
+    """With "Only what I have", when colours had to stand in for each other: up to which size they need not."""
 
 
 def request_palette(request: MakeRequest) -> Palette:
@@ -199,7 +201,8 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         from ..stash.use import record_stash
 
         record_stash(result.pattern, stock.stash, stock.rule)
-    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed, notes)
+    return MadePattern(result.pattern, original, result.cell_lab, result.stats, result.confetti_removed, notes,
+                       result.notes.get("stash_faithful", ("", ""))[1])
 
 
 def _cells_needed(request: MakeRequest) -> tuple[int | None, int | None]:
@@ -248,11 +251,13 @@ class StashTooSmall(StockTooSmall):
     the panel can ask for that it fills (None if none), ``fixed_height`` whether the panel gave a height."""
 
     def __init__(self, have: int, need: int, size: tuple[int, int], fits: tuple[int, int] | None,
-                 fixed_height: bool, cells: str = "cells") -> None:
+                 fixed_height: bool, cells: str = "cells", faithful: str = "") -> None:
         self.size, self.fits, self.fixed_height = size, fits, fixed_height
         self.photo_path, self.photo = "", None
         fit = (f"The largest pattern of this shape it can fill is {fits[0]} × {fits[1]}" if fits else
                "It cannot fill a pattern of any size")
+        if fits and faithful:
+            fit += f", though there threads stand in for each other ({faithful})"
         text = (f"your stash has enough for {have:,} {cells}, but this {size[0]} × {size[1]} pattern needs "
                 f"{need:,}. {fit}; or untick “Only what I have” to make this size and see what to buy.")
         super().__init__(have, need, text)
@@ -301,7 +306,8 @@ def too_small(exc: StockTooSmall, request: MakeRequest, photo: Photo, palette: P
                 break
             w -= 1
     cells = _CELLS.get(palette.material.craft, "cells")
-    return StashTooSmall(exc.have, exc.need, (int(size[0]), int(size[1])), fits, height is not None, cells)
+    return StashTooSmall(exc.have, exc.need, (int(size[0]), int(size[1])), fits, height is not None, cells,
+                         getattr(exc, "faithful", ""))
 
 
 def crop_from_fraction(fraction: tuple[float, float, float, float], photo: Photo) -> Crop:
