@@ -99,7 +99,7 @@ def skein_rule(fabric_count: float, strands: int, skein_m: float) -> str:
         f"Skeins: one cross stitch on {fabric_count:g}-count fabric uses {thread_per_stitch_mm(fabric_count):.1f} mm "
         f"of each strand (two diagonals on the front plus the travel on the back, 4.83 × the "
         f"{25.4 / fabric_count:.2f} mm cell side); × {strands} strand{'s' if strands != 1 else ''}, + 50 % for "
-        f"tails and travel. A {skein_m:g} m skein of {STRANDS_PER_SKEIN} strands therefore covers about {per:,} "
+        f"tails and travel. Each {skein_m:g} m skein of {STRANDS_PER_SKEIN} strands therefore covers about {per:,} "
         f"stitches; counts are rounded up to whole skeins."
     )
 

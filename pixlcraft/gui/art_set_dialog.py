@@ -19,7 +19,7 @@ class ArtSetDialog(QDialog):
             self.set_box.addItem(f"{number}  {art.name}  ({art.studs:,} studs)", number)
         self.copies = QSpinBox(self)
         self.copies.setRange(1, 99)
-        self.copies.setSuffix(" box(es)")
+        self.copies.setPrefix("× ")
         self.summary = QLabel("", self)
         self.summary.setObjectName("panelHint")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,

@@ -317,7 +317,7 @@ class StashMixin:
         if isinstance(error, StashTooSmall):  # the size asked for, buying only what the stash lacks
             answer = errors.present(self, errors.Message(
                 "question", title, text, buttons=("yes", "no", "discard", "cancel"), default="yes",
-                extra={"yes": first, "no": "Buy Only What’s Missing", "discard": "Untick “Only what I have”",
+                extra={"yes": first, "no": "Buy What’s Missing", "discard": "Untick “Only what I have”",
                        "cancel": "Cancel"}))
         else:
             answer = errors.present(self, errors.Message(
@@ -336,8 +336,8 @@ class StashMixin:
         return True
 
     def buy_missing_and_make(self) -> bool:
-        """Make the size asked for from the whole stash plus the fewest purchases (where they hurt the picture
-        least), and show the buy list: what the stash lacks for it."""
+        """Make the size asked for from the stash where its threads fit the photo, buying what it lacks and
+        any colour that fits clearly better (the blended mode's default cost), and show the buy list."""
         from dataclasses import replace
 
         self.source_panel.set_stash_problem("")

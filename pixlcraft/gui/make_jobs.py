@@ -31,7 +31,7 @@ from ..jobs import CancelToken, ProgressCallback
 from ..material import aida
 from ..palette import Palette, builtin_catalog, read_owned_codes, resolve_palette, user_palettes
 from ..pattern import Pattern
-from ..purchase import fewest
+from ..purchase import BuyPlan
 from ..sizing import Crop, target_cells
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class MakeRequest:
     palette: str = "dmc"  # a built-in name or a palette file
     owned: str = ""  # codes or a file of codes; "" = every colour of the palette
     use_stash: bool = False  # "Only what I have": the user's stash decides the colours and how much of each
-    buy_missing: bool = False  # with use_stash: a stash too small buys only what it lacks (the fewest purchases)
+    buy_missing: bool = False  # with use_stash: buy what the stash lacks, and colours it has only where they fit
     fabric_count: float | None = None  # cross-stitch only; None keeps the palette's material
     width: int | None = DEFAULT_WIDTH
     height: int | None = None
@@ -187,7 +187,7 @@ def make_classic(request: MakeRequest, photo: Photo | None = None, *, progress: 
         saturation=request.saturation,
         include_special=request.include_special or bool(request.owned.strip()),  # owned colours: all of them
         capacity=stock.capacity if stock is not None else None,
-        buy=fewest() if stock is not None and request.buy_missing else None,
+        buy=BuyPlan() if stock is not None and request.buy_missing else None,
     )
     try:
         result = convert_photo(photo, palette, options, progress=progress, cancel=cancel)
