@@ -442,3 +442,14 @@ def test_save_as_starts_beside_the_photo_the_pattern_was_made_from(qtbot, window
     from pathlib import Path
 
     assert Path(asked[0]).parent == photo.parent and asked[0].endswith(".pixl")
+
+
+def test_a_status_message_is_never_cut_off_by_the_size_readout(qtbot, window, dialogs):  # noqa: F811
+    window.open_path(SAMPLE)
+    wait_idle(qtbot, window)
+    window.statusBar().clearMessage()
+    assert window.info_label.isVisible() and "stitches" in window.info_label.text()
+    window.statusBar().showMessage("A long message " * 12, 5000)
+    assert not window.info_label.isVisible()
+    window.statusBar().clearMessage()
+    assert window.info_label.isVisible()

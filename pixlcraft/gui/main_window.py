@@ -171,6 +171,8 @@ class MainWindow(EditingMixin, DialogsMixin, StashMixin, ViewStatusMixin, QMainW
         self.info_label = QLabel(self)
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.info_label)
+        # a message says something now; the size readout steps aside while it shows, so the message is never cut
+        self.statusBar().messageChanged.connect(lambda text: self.info_label.setVisible(not text))
 
         # wiring
         self.document.replaced.connect(self._pattern_replaced)
