@@ -127,6 +127,16 @@ def test_add_step_and_search_in_my_stash_save_at_once(qtbot, window, dialogs):
     dialog.add_quantity.setValue(2)
     qtbot.keyClick(dialog.add_code, Qt.Key.Key_Return)
     assert quantities(load_stash("thread")) == {"310": 3.0, "BLANC": 2.0}
+    # Return on a suggestion: the completer fills it in just after the add; the field is emptied again, so a
+    # following Add cannot add the colour twice
+    dialog.add_code.completer().activated[str].emit("BLANC — White")
+    dialog.add_code.setText("BLANC — White")  # what the completer writes, after the add that Return made
+    qtbot.waitUntil(lambda: dialog.add_code.text() == "", timeout=2000)
+    dialog.add_code.completer().activated[str].emit("310 — Black")
+    dialog.add_code.setText("310 — Black")  # a suggestion picked now, not just added, stays
+    qtbot.wait(50)
+    assert dialog.add_code.text() == "310 — Black"
+    dialog.add_code.clear()
     add(dialog, "321", 1.5, unit="m")
     assert quantities(load_stash("thread")) == {"310": 3.0, "BLANC": 2.0, "321": 1.5}
     assert dialog.totals.text() == "3 threads · 5 skeins, 1.5 m"

@@ -14,10 +14,11 @@ empty stash saved over a damaged one would lose everything in it.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QSize, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -221,6 +222,10 @@ class StashDialog(QDialog):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.add_code.setCompleter(completer)
+        # Return on a suggestion adds the line, and the completer fills the suggestion in just after: take it out
+        # again, or the next Add would add the same colour twice
+        completer.activated[str].connect(self._completed)
+        self._last_added = ("", 0.0)
         self.add_quantity = QDoubleSpinBox(frame)
         self.add_quantity.setDecimals(1)
         self.add_quantity.setRange(0.1, 1_000_000)
@@ -482,7 +487,14 @@ class StashDialog(QDialog):
             return False
         self.add_code.clear()
         self.add_code.setFocus()
+        self._last_added = (entry.code, time.monotonic())
         return True
+
+    def _completed(self, suggestion: str) -> None:
+        """The completer filled in ``suggestion``: if that colour was added by the same Return, empty the field."""
+        code, when = self._last_added
+        if suggestion.split(_SEP)[0].strip().upper() == code.upper() and time.monotonic() - when < 1.0:
+            QTimer.singleShot(0, self.add_code.clear)  # after the completer has written the suggestion in
 
     def undo(self) -> bool:
         """Take back the last change to the stash shown (it is saved again at once)."""
