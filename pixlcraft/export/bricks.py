@@ -226,12 +226,7 @@ def _stash_pieces(pattern: Pattern, element: str) -> np.ndarray:
     """Pieces per palette colour the user's brick stash holds of ``element`` (lines naming no element count)."""
     from ..stash import load_stash
 
-    have = np.zeros(len(pattern.palette))
-    want = _ELEMENT_COLUMN[element]
-    for i, item in load_stash("brick").items_for(pattern.palette):
-        if not item.element or item.element == want:
-            have[i] += item.quantity
-    return have
+    return load_stash("brick").cells(pattern.palette, element=element)
 
 
 def bricklink_xml(lines: list[PartLine], condition: str = "any", remarks: str = "", wanted_list: int = 0) -> str:

@@ -70,11 +70,7 @@ def buy_list(pattern: Pattern, stash: Stash, rule: UnitRule | None = None, eleme
         need = thread_need_mm(pattern, rule.fabric_count, rule.strands) / per  # in full crosses' worth
     else:
         need = pattern.counts().astype(np.float64)[:n]
-    have = np.zeros(n)
-    for i, it in stash.items_for(palette):
-        if family == "brick" and it.element and element and it.element != element.replace("-", "_"):
-            continue
-        have[i] += rule.cells(family, it.unit, it.quantity, palette.name)
+    have = stash.cells(palette, rule, element if family == "brick" else "")
     out = []
     for i in sorted(np.flatnonzero(need > 0).tolist(), key=lambda i: (-need[i], i)):
         short = need[i] - have[i]

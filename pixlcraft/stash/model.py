@@ -145,13 +145,22 @@ class Stash:
                     out.append((i, it))
         return out
 
-    def capacity(self, palette: Palette, rule: UnitRule | None = None) -> np.ndarray:
-        """(len(palette),) cells each colour can make, whole cells only; colours not in the stash get 0."""
+    def cells(self, palette: Palette, rule: UnitRule | None = None, element: str = "") -> np.ndarray:
+        """(len(palette),) cells each colour can make, fractions kept (a part skein's stitches); colours not
+        in the stash get 0. With a brick ``element`` (``round_tile`` or ``round-tile``), only lines of that
+        element and lines that name none count."""
         rule = rule or UnitRule()
+        want = element.replace("-", "_")
         cells = np.zeros(len(palette), np.float64)
         for i, it in self.items_for(palette):
+            if want and it.element and it.element != want:
+                continue
             cells[i] += rule.cells(self.family, it.unit, it.quantity, palette.name)
-        return np.floor(cells + 1e-9)
+        return cells
+
+    def capacity(self, palette: Palette, rule: UnitRule | None = None) -> np.ndarray:
+        """(len(palette),) cells each colour can make, whole cells only; colours not in the stash get 0."""
+        return np.floor(self.cells(palette, rule) + 1e-9)
 
     def snapshot(self) -> str:
         """A short fingerprint of the stash's contents: a pattern records it, so "made from the stash as it
