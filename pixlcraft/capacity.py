@@ -27,6 +27,11 @@ from numba import njit
 from .color import ciede2000
 from .errors import InputError
 
+REPAIR_COST = 0.01
+"""ΔE00 a cell is charged for leaving the colour it has (a dither's, the clean-up's, an AI pattern's) when the
+stock runs out: enough that only as many cells as must move do, too little to outweigh any real colour
+difference."""
+
 
 class StockTooSmall(InputError):
     """The stock has fewer units in all than the pattern has cells: no assignment exists."""

@@ -20,7 +20,7 @@ import numpy as np
 from . import __version__
 from .adjust import adjust_linear, check_amount
 from .budget import choose_colors
-from .capacity import check_enough, faithful_note, fit_capacity, stocked, widen_for_stock
+from .capacity import REPAIR_COST, check_enough, faithful_note, fit_capacity, stocked, widen_for_stock
 from .color import ciede2000, linear_to_lab, srgb8_to_linear, srgb_to_linear
 from .confetti import DEFAULT_TOLERANCE, confetti_share, remove_confetti
 from .detail import DETAIL_CHOICES, Detail, detailed_cells
@@ -340,9 +340,6 @@ def convert_photo(
     return ConvertResult(pattern, lab, removed, stats, notes)
 
 
-REPAIR_COST = 0.01
-"""ΔE00 a cell is charged for leaving the colour a dither or the clean-up gave it, when the stock runs out:
-enough that only as many cells as must move do, too little to outweigh any real colour difference."""
 
 
 def _fit(idx: np.ndarray, lab: np.ndarray, palette: Palette, cap: np.ndarray, allowed: np.ndarray,

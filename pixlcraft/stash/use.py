@@ -83,13 +83,13 @@ def fit_to_stash(pattern: Pattern, stash: Stash, rule: UnitRule | None = None) -
     (for patterns made without the stash in the loop, such as SD-πXL's); returns it and the cells changed."""
     import numpy as np
 
-    from ..capacity import check_enough, fit_capacity
+    from ..capacity import REPAIR_COST, check_enough, fit_capacity
 
     cap = stash.capacity(pattern.palette, rule or rule_for(pattern.palette))
     mask = pattern.grid >= 0
     check_enough(cap, int(mask.sum()), pattern.width, pattern.height)
     idx = pattern.grid[mask].astype(np.int64)
-    new, moved = fit_capacity(idx, pattern.palette.lab[idx], pattern.palette.lab, cap, keep_cost=0.01)
+    new, moved = fit_capacity(idx, pattern.palette.lab[idx], pattern.palette.lab, cap, keep_cost=REPAIR_COST)
     out = pattern.copy()
     out.grid[mask] = new.astype(out.grid.dtype)
     return out, moved
