@@ -535,8 +535,11 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
     if request.photo_path and (photo is None or not enough_pixels(photo, None)):
         photo = load_photo(request.photo_path)  # the AI canvas wants the whole photo
     palette = request_palette(request)
-    if request.use_stash:  # SD-πXL has no stock limits: it paints in the stash's colours, whatever the amounts
-        palette = palette.subset(np.flatnonzero(np.asarray(stash_use(palette).capacity) > 0).tolist())
+    stock = stash_use(palette) if request.use_stash else None
+    if stock is not None:  # SD-πXL has no stock limits: it paints in the stash's colours, the stock is kept after
+        from ..stash.use import stocked_palette
+
+        palette = stocked_palette(palette, stock.stash, stock.rule)
     width, height = request.width, request.height
     original = photo
     notes: list[str] = []
@@ -570,10 +573,9 @@ def make_ai(request: MakeRequest, photo: Photo | None = None, *, progress: Progr
         cancel=cancel,
     )
     pattern = generated.pattern
-    if request.use_stash:  # the stock, enforced after the run: the fewest cells take another stocked colour
+    if stock is not None:  # the stock, enforced after the run: the fewest cells take another stocked colour
         from ..stash.use import fit_to_stash, record_stash
 
-        stock = stash_use(request_palette(request))
         pattern, _ = fit_to_stash(pattern, stock.stash, stock.rule)
         record_stash(pattern, stock.stash, stock.rule)
     return MadePattern(pattern, original, cleanup_notes=notes)
